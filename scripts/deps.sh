@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages that Llavero's build, demo and tests need.
+# Idempotent and quiet: prints nothing and touches nothing when all are present.
+set -eu
+
+PACKAGES="
+build-essential cmake pkg-config clang libclang-rt-14-dev
+libssl-dev openssl
+libpcsclite-dev pcscd vsmartcard-vpcd
+libp11-kit-dev
+libcmocka-dev
+libjansson-dev
+libcbor-dev libfido2-dev fido2-tools python3-fido2
+opensc yubico-piv-tool
+python3-pykcs11
+iproute2 util-linux procps
+"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "llavero: instalando paquetes / installing packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
