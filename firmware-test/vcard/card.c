@@ -192,14 +192,10 @@ static void finish(struct vcard_card *c, const struct vcard_apdu *apdu, struct l
 		put_sw(resp, sw);
 		return;
 	}
-	if (apdu->has_le && !apdu->extended && out->len <= 256) {
-		/* Short Le smaller than what is available: ask for the exact
-		 * length (6Cxx), as T=0 cards do. */
-		answer(resp, (uint16_t)(SW_WRONG_LE | (out->len & 0xFF)));
-		return;
-	}
 	/* Response chaining: the first ne bytes now, the rest through GET
-	 * RESPONSE. */
+	 * RESPONSE. This is also the answer to an Le smaller than the data
+	 * (not 6Cxx, which T=0 cards use): OpenSC's PIV driver reads the first
+	 * 8 bytes of an object to learn its length and expects 61xx. */
 	drop_pending(c);
 	llv_buf_put(&c->pending, out->data, out->len);
 	if (!llv_buf_ok(&c->pending)) {

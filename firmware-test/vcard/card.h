@@ -1,7 +1,17 @@
 /* The ISO 7816 card around the applets: ATR, an applet table, SELECT by AID,
  * command chaining (CLA bit 0x10), response chaining (61xx + GET RESPONSE),
  * CLA checks and power cycles. Portable like the applets: bytes in, bytes
- * out, no I/O, no globals. The transport (vpcd_link.c) owns the I/O. */
+ * out, no I/O, no globals. The transport (vpcd_link.c) owns the I/O.
+ *
+ * Response rules: a missing Le counts as Le = 00 (256, or 65536 when
+ * extended); data longer than Ne comes as Ne bytes + 61xx (xx = bytes left,
+ * 00 for 256 or more), then GET RESPONSE (00 C0 00 00 Le) until 9000; GET
+ * RESPONSE with nothing pending is 6985, with P1P2 other than 0000 6A86.
+ * Error status words carry no data. Malformed APDUs get 6700, as does a
+ * chain longer than VCARD_MAX_CHAIN; a different command in the middle of a
+ * chain gets 6883 (and ends the chain). Logical channels: 6881; secure
+ * messaging: 6882; CLA FF and the RFU classes 20..3F: 6E00. Nothing
+ * selected: 6D00. */
 #ifndef LLAVERO_VCARD_CARD_H
 #define LLAVERO_VCARD_CARD_H
 

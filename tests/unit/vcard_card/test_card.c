@@ -259,9 +259,14 @@ static void test_response_chaining(void **state)
 	assert_int_equal(DATALEN(f), 600);
 	check_pattern(f->resp.data, 0, 600);
 
-	/* Short Le smaller than a short answer: 6Cxx with the exact length. */
-	assert_int_equal(TX(0x00, 0x02, 0x00, 0x64, 0x10), 0x6C64);
-	assert_int_equal(DATALEN(f), 0);
+	/* Short Le smaller than a short answer: Le bytes, then 61xx (OpenSC's
+	 * PIV driver reads 8 bytes to learn an object's length). */
+	assert_int_equal(TX(0x00, 0x02, 0x00, 0x64, 0x08), 0x615C);
+	assert_int_equal(DATALEN(f), 8);
+	check_pattern(f->resp.data, 0, 8);
+	assert_int_equal(TX(0x00, 0xC0, 0x00, 0x00, 0x00), SW_OK);
+	assert_int_equal(DATALEN(f), 92);
+	check_pattern(f->resp.data, 8, 92);
 	assert_int_equal(TX(0x00, 0x02, 0x00, 0x64, 0x64), SW_OK);
 	assert_int_equal(DATALEN(f), 100);
 
