@@ -33,8 +33,10 @@
 static void copy_name(char dst[NAME_LEN], const char *src)
 {
 	memset(dst, 0, NAME_LEN);
-	if (src)
-		strncpy(dst, src, NAME_LEN - 1);
+	if (src) {
+		size_t n = strnlen(src, NAME_LEN - 1);
+		memcpy(dst, src, n);
+	}
 }
 
 void fw_state_init(struct fw_state *st, const char *kind)
