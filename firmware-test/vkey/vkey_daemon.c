@@ -38,13 +38,23 @@
 #define CTL_LINE_MAX 128
 #define KEEPALIVE_MS 100u
 
-/* CTAP2 status codes used here. */
+/* CTAP2 status codes used here (ctap_status.h may define them too). */
+#ifndef CTAP2_OK
 #define CTAP2_OK 0x00
+#endif
+#ifndef CTAP1_ERR_OTHER
 #define CTAP1_ERR_OTHER 0x7f
+#endif
+#ifndef CTAP2_ERR_OPERATION_DENIED
 #define CTAP2_ERR_OPERATION_DENIED 0x27
+#endif
+#ifndef CTAP2_ERR_KEEPALIVE_CANCEL
 #define CTAP2_ERR_KEEPALIVE_CANCEL 0x2d
+#endif
+#ifndef CTAP2_ERR_USER_ACTION_TIMEOUT
 #define CTAP2_ERR_USER_ACTION_TIMEOUT 0x2f
-#define CTAP2_CLIENT_PIN 0x06
+#endif
+#define VKEY_CMD_CLIENT_PIN 0x06
 
 /* Where a report came from, so its answers go back there. */
 enum { SRC_NONE = -1, SRC_UDP = MAX_CONNS };
@@ -286,7 +296,7 @@ static void log_payload(const char *what, uint32_t cid, const uint8_t *p, size_t
 static void hid_cbor(void *arg, uint32_t cid, const uint8_t *req, size_t len, struct llv_buf *resp)
 {
 	struct daemon *d = arg;
-	bool pin = len > 0 && req[0] == CTAP2_CLIENT_PIN;
+	bool pin = len > 0 && req[0] == VKEY_CMD_CLIENT_PIN;
 
 	log_payload("CBOR <-", cid, req, len, pin);
 	ctap_auth_cbor(d->auth, req, len, resp);
