@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "ctap_status.h"
 
 struct ctap_auth;
 
@@ -54,5 +55,22 @@ void ctap_auth_u2f(struct ctap_auth *a, const uint8_t *apdu, size_t len, struct 
 
 /* The attestation CA certificate (DER) that issued the batch certificate. */
 const uint8_t *ctap_auth_attestation_ca(const struct ctap_auth *a, size_t *len);
+
+/* ---- queries and settings for transports and tools ---- */
+
+/* True when a PIN is set (getInfo option clientPin). */
+bool ctap_auth_has_pin(const struct ctap_auth *a);
+/* PIN retries left (8 when fresh). */
+unsigned ctap_auth_pin_retries(const struct ctap_auth *a);
+/* The 16-byte AAGUID. */
+const uint8_t *ctap_auth_aaguid(const struct ctap_auth *a);
+/* Number of discoverable credentials stored. */
+size_t ctap_auth_resident_count(const struct ctap_auth *a);
+/* maxMsgSize announced in getInfo (default 1200; clamped to 64..7609). */
+void ctap_auth_set_max_msg_size(struct ctap_auth *a, size_t size);
+/* Transports announced in getInfo (none by default). */
+#define CTAP_TRANSPORT_USB 0x01u
+#define CTAP_TRANSPORT_NFC 0x02u
+void ctap_auth_set_transports(struct ctap_auth *a, unsigned transports);
 
 #endif
