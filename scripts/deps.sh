@@ -10,7 +10,7 @@ libpcsclite-dev pcscd vsmartcard-vpcd
 libp11-kit-dev
 libcmocka-dev
 libjansson-dev
-libcbor-dev libfido2-dev fido2-tools python3-fido2
+libcbor-dev libfido2-dev fido2-tools python3-fido2 python3-pyscard
 opensc yubico-piv-tool
 python3-pykcs11
 iproute2 util-linux procps
