@@ -1,6 +1,6 @@
 # Unit tests of the PIV applet core (firmware-test/vcard/piv_*.c), driven
 # through piv_applet_ops with constructed APDUs.
-foreach(t objects pin sign mgmt state)
+foreach(t objects pin sign mgmt state random)
   llavero_unit_test(test_piv_${t}
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/vcard/test_piv_${t}.c
             ${CMAKE_CURRENT_SOURCE_DIR}/vcard/piv_test_util.c
