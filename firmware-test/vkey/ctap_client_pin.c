@@ -244,9 +244,16 @@ static uint8_t get_token(struct ctap_auth *a, struct cp_req *r, bool with_perms,
 		return st;
 	ctap_token_reset(a);
 	ctap_token_begin(a, perms, has_rp ? rp_hash : NULL);
-	ctap_enc_map(out, 1);
-	ctap_enc_uint(out, 2);
-	return ctap_pp_encrypt(r->proto, r->shared, a->token[r->proto - 1], 32, out) == 0 ? CTAP2_OK : CTAP1_ERR_OTHER;
+	{
+		struct llv_buf enc = LLV_BUF_INIT;
+
+		st = ctap_pp_encrypt(r->proto, r->shared, a->token[r->proto - 1], 32, &enc) == 0 ? CTAP2_OK : CTAP1_ERR_OTHER;
+		ctap_enc_map(out, 1);
+		ctap_enc_uint(out, 2);
+		ctap_enc_bytes(out, enc.data, enc.len);
+		llv_buf_free(&enc);
+	}
+	return st;
 }
 
 uint8_t ctap_cmd_client_pin(struct ctap_auth *a, const uint8_t *p, size_t n, struct llv_buf *out)

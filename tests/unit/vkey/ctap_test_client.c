@@ -455,7 +455,7 @@ static const uint8_t *cdh_or_default(const uint8_t cdh[32])
 	return memcmp(cdh, zero, 32) == 0 ? tc_default_cdh : cdh;
 }
 
-uint8_t tc_make_credential(struct tc *t, const struct tc_mc *o, struct tc_cred *out)
+uint8_t tc_make_credential(struct tc *t, struct tc_mc *o, struct tc_cred *out)
 {
 	const char *rp = o->rp_id ? o->rp_id : "example.com";
 	const uint8_t *uid = o->user_id ? o->user_id : (const uint8_t *)"user-1";
@@ -497,6 +497,8 @@ uint8_t tc_make_credential(struct tc *t, const struct tc_mc *o, struct tc_cred *
 		mb_add(&m, 8, tc_bytes(auth, al));
 		mb_add(&m, 9, tc_int(proto));
 	}
+	o->exclude = NULL;
+	o->options = NULL;
 	st = tc_cmd(t, 0x01, mb_done(&m), &resp);
 	if (st == 0) {
 		const cbor_item_t *ad = tc_get(resp, 2);
@@ -531,7 +533,7 @@ bool tc_check_assertion(const cbor_item_t *resp, const uint8_t cdh[32], EVP_PKEY
 	return ok;
 }
 
-uint8_t tc_get_assertion(struct tc *t, const struct tc_ga *o, EVP_PKEY *pub, cbor_item_t **resp)
+uint8_t tc_get_assertion(struct tc *t, struct tc_ga *o, EVP_PKEY *pub, cbor_item_t **resp)
 {
 	const char *rp = o->rp_id ? o->rp_id : "example.com";
 	const uint8_t *cdh = cdh_or_default(o->cdh);
@@ -556,6 +558,9 @@ uint8_t tc_get_assertion(struct tc *t, const struct tc_ga *o, EVP_PKEY *pub, cbo
 		mb_add(&m, 6, tc_bytes(auth, al));
 		mb_add(&m, 7, tc_int(proto));
 	}
+	o->allow = NULL;
+	o->options = NULL;
+	o->extensions = NULL;
 	st = tc_cmd(t, 0x02, mb_done(&m), resp);
 	if (st == 0 && pub != NULL)
 		assert_true(tc_check_assertion(*resp, cdh, pub));

@@ -82,9 +82,9 @@ struct tc_cred {
 };
 void tc_cred_clear(struct tc_cred *c);
 
-/* makeCredential; on success verifies the packed attestation (signature with
+/* makeCredential (the moved-in members of o are consumed and cleared); on success verifies the packed attestation (signature with
  * x5c[0], the chain to the attestation CA) and parses the credential. */
-uint8_t tc_make_credential(struct tc *t, const struct tc_mc *o, struct tc_cred *out);
+uint8_t tc_make_credential(struct tc *t, struct tc_mc *o, struct tc_cred *out);
 
 struct tc_ga {
 	const char *rp_id;
@@ -100,7 +100,7 @@ struct tc_ga {
 
 /* getAssertion; *resp is the decoded response map on success. When pub is
  * given the signature is checked with it. */
-uint8_t tc_get_assertion(struct tc *t, const struct tc_ga *o, EVP_PKEY *pub, cbor_item_t **resp);
+uint8_t tc_get_assertion(struct tc *t, struct tc_ga *o, EVP_PKEY *pub, cbor_item_t **resp);
 /* Checks an assertion response's signature over authData || cdh. */
 bool tc_check_assertion(const cbor_item_t *resp, const uint8_t cdh[32], EVP_PKEY *pub);
 /* The clientDataHash used when none is given. */
