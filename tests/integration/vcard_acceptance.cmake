@@ -1,0 +1,5 @@
+# Acceptance tests of llavero-vcard with independent clients (issue 2), each
+# in its own pcscd/vpcd namespace (tests/harness/pcsc-ns.sh).
+#   vcard_opensc   OpenSC sees a PIV card, lists 9A/9C, signs RSA-PKCS,
+#                  SHA256-RSA-PKCS, RSA-PKCS-PSS, ECDSA; openssl verifies
+llavero_integration_test(vcard_opensc vcard_opensc.sh TIMEOUT 120)
