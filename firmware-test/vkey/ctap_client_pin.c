@@ -170,8 +170,10 @@ static uint8_t set_pin(struct ctap_auth *a, struct cp_req *r)
 
 	if (r->key_agreement == NULL || r->pin_auth == NULL || r->new_pin_enc == NULL)
 		return CTAP2_ERR_MISSING_PARAMETER;
+	/* CTAP 2.1 §6.5.5.5: "If a PIN has already been set, authenticator
+	 * returns CTAP2_ERR_PIN_AUTH_INVALID" (python-fido2 test found it). */
 	if (a->p.pin_set)
-		return CTAP2_ERR_NOT_ALLOWED;
+		return CTAP2_ERR_PIN_AUTH_INVALID;
 	if ((st = ctap_pp_decapsulate(r->proto, a->ka_key[r->proto - 1], r->key_agreement, r->shared, &r->shared_len)) != CTAP2_OK)
 		return st;
 	if (!ctap_pp_verify(r->proto, r->shared, r->new_pin_enc, r->new_pin_enc_len, r->pin_auth, r->pin_auth_len))
