@@ -18,6 +18,8 @@
 
 #include "atomic_file.h"
 #include "card.h"
+#include "ctap_authenticator.h"
+#include "fido_applet.h"
 #include "fw_state.h"
 #include "log.h"
 #include "piv_applet.h"
@@ -28,6 +30,7 @@
 #define PROG "llavero-vcard"
 #define STATE_KIND "vcard"
 #define SECTION_PIV "piv"
+#define SECTION_FIDO "fido"
 
 /* Exit codes (documented in --help). */
 enum {
@@ -54,14 +57,20 @@ static void usage(FILE *f)
 "  provision --state F --cert C --key K [--password-file P] --slot 9a|9c|9d|9e\n"
 "      importa una llave privada y su certificado. KEY: PKCS#8 DER cifrado (.key\n"
 "      del SAT) o PEM/DER sin cifrar; --key-pem es sinónimo de --key\n"
-"  run --state F [--port 35963] [--host 127.0.0.1] [-v]\n"
+"  run --state F [--port 35963] [--host 127.0.0.1] [--fido-up auto|deny] [-v]\n"
 "      se conecta a vpcd y atiende APDU; -v registra cada APDU y SW en stderr\n"
 "      (PIN, llaves y datos de la llave de administración se ocultan)\n"
 "  insert --state F | remove --state F\n"
 "      inserta / retira la tarjeta del lector sin detener el proceso\n"
 "  stats --state F     imprime contadores del proceso en ejecución (apdus=N ...)\n"
 "  stop --state F      detiene el proceso en ejecución\n"
-"  status --state F    muestra ranuras e intentos de PIN/PUK\n"
+"  status --state F    muestra ranuras e intentos de PIN/PUK, y el autenticador FIDO\n"
+"  fido-attestation-ca --state F\n"
+"      imprime en PEM la CA de atestación del applet FIDO (para los verificadores)\n"
+"\n"
+"El applet FIDO (AID A0000006472F0001, CTAP sobre ISO 7816) aprueba la\n"
+"presencia del usuario al acercar la tarjeta; «run --fido-up deny» la rechaza.\n"
+"The FIDO applet approves user presence on tap; run --fido-up deny refuses it.\n"
 "\n"
 "Canal de control / control channel: socket Unix en F.ctl\n"
 "\n"
@@ -92,14 +101,19 @@ struct store {
 	const char *path;
 	struct fw_state st;
 	struct piv_applet *piv;
+	struct fido_applet *fido;
 };
 
 static void store_free(struct store *s)
 {
 	piv_applet_free(s->piv);
 	s->piv = NULL;
+	fido_applet_free(s->fido);
+	s->fido = NULL;
 	fw_state_free(&s->st);
 }
+
+static int store_save(void *ctx);
 
 /* Loads the state file and the PIV applet from it. Prints why not. */
 static int store_load(struct store *s, const char *path)
@@ -130,6 +144,36 @@ static int store_load(struct store *s, const char *path)
 		store_free(s);
 		return -1;
 	}
+	s->fido = fido_applet_new();
+	if (s->fido == NULL) {
+		fail("sin memoria");
+		store_free(s);
+		return -1;
+	}
+	sec = fw_state_find(&s->st, SECTION_FIDO);
+	if (sec != NULL) {
+		if (fido_applet_load(s->fido, sec->data, sec->len, err, sizeof(err)) != 0) {
+			fail("el archivo de estado %s está dañado (applet FIDO: %s); no se modificó", path, err);
+			store_free(s);
+			return -1;
+		}
+		return 0;
+	}
+	/* A card written before the FIDO applet existed: an upgrade, not a
+	 * reset. The PIV applet stays as it is; the FIDO applet starts fresh. */
+	if (fido_applet_init_fresh(s->fido) != 0) {
+		fail("no se pudo crear el autenticador FIDO");
+		store_free(s);
+		return -1;
+	}
+	fprintf(stderr, PROG ": %s no tenía applet FIDO: se agregó un autenticador FIDO nuevo "
+		"(actualización; el applet PIV no cambió) / upgraded: added a fresh FIDO applet, PIV unchanged\n", path);
+	if (store_save(s) != 0) {
+		fail("no se pudo escribir el archivo de estado %s: %s; el archivo anterior no se modificó",
+		     path, strerror(errno));
+		store_free(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -139,29 +183,42 @@ static int store_load(struct store *s, const char *path)
 static int store_save(void *ctx)
 {
 	struct store *s = ctx;
-	struct llv_buf fresh;
+	struct llv_buf fresh_piv, fresh_fido;
 	char err[256];
 
-	llv_buf_init_secret(&fresh);
-	struct llv_buf *sec = fw_state_section(&s->st, SECTION_PIV);
-	if (sec == NULL || piv_applet_save(s->piv, &fresh) != 0 || !llv_buf_ok(&fresh)) {
+	llv_buf_init_secret(&fresh_piv);
+	llv_buf_init_secret(&fresh_fido);
+	struct llv_buf *sec_piv = fw_state_section(&s->st, SECTION_PIV);
+	struct llv_buf *sec_fido = fw_state_section(&s->st, SECTION_FIDO);
+	if (sec_piv == NULL || piv_applet_save(s->piv, &fresh_piv) != 0 || !llv_buf_ok(&fresh_piv)) {
 		llv_error("cannot serialise the PIV applet");
-		llv_buf_free(&fresh);
 		goto rollback;
 	}
-	struct llv_buf old = *sec;
-	*sec = fresh;
+	if (sec_fido == NULL || fido_applet_save(s->fido, &fresh_fido) != 0 || !llv_buf_ok(&fresh_fido)) {
+		llv_error("cannot serialise the FIDO applet");
+		goto rollback;
+	}
+	struct llv_buf old_piv = *sec_piv, old_fido = *sec_fido;
+	*sec_piv = fresh_piv;
+	*sec_fido = fresh_fido;
 	if (fw_state_save(&s->st, s->path) != 0) {
-		*sec = old;
-		llv_buf_free(&fresh);
+		*sec_piv = old_piv;
+		*sec_fido = old_fido;
 		goto rollback;
 	}
-	llv_buf_free(&old);
+	llv_buf_free(&old_piv);
+	llv_buf_free(&old_fido);
 	return 0;
 rollback:
-	sec = fw_state_section(&s->st, SECTION_PIV);
-	if (sec && piv_applet_load(s->piv, sec->data, sec->len, err, sizeof(err)) != 0)
+	llv_buf_free(&fresh_piv);
+	llv_buf_free(&fresh_fido);
+	sec_piv = (struct llv_buf *)fw_state_find(&s->st, SECTION_PIV);
+	if (sec_piv && piv_applet_load(s->piv, sec_piv->data, sec_piv->len, err, sizeof(err)) != 0)
 		llv_error("rollback of the PIV applet failed: %s", err);
+	sec_fido = (struct llv_buf *)fw_state_find(&s->st, SECTION_FIDO);
+	if (sec_fido && sec_fido->len > 0 &&
+	    fido_applet_load(s->fido, sec_fido->data, sec_fido->len, err, sizeof(err)) != 0)
+		llv_error("rollback of the FIDO applet failed: %s", err);
 	return -1;
 }
 
@@ -195,10 +252,11 @@ struct opts {
 	const char *host;
 	unsigned port;
 	bool verbose;
+	enum fido_up_mode fido_up;
 };
 
 enum { OPT_STATE = 1000, OPT_PIN, OPT_PUK, OPT_FORCE, OPT_EFIRMA, OPT_CERT, OPT_KEY,
-       OPT_PASSWORD_FILE, OPT_SLOT, OPT_PORT, OPT_HOST };
+       OPT_PASSWORD_FILE, OPT_SLOT, OPT_PORT, OPT_HOST, OPT_FIDO_UP };
 
 static int parse_slot(const char *s)
 {
@@ -227,6 +285,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "slot", required_argument, NULL, OPT_SLOT },
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "host", required_argument, NULL, OPT_HOST },
+		{ "fido-up", required_argument, NULL, OPT_FIDO_UP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -274,6 +333,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case OPT_HOST: o->host = optarg; break;
+		case OPT_FIDO_UP:
+			if (strcmp(optarg, "auto") == 0) {
+				o->fido_up = FIDO_UP_AUTO;
+			} else if (strcmp(optarg, "deny") == 0) {
+				o->fido_up = FIDO_UP_DENY;
+			} else {
+				fail("--fido-up acepta auto o deny, no «%s»", optarg);
+				return -1;
+			}
+			break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default:
@@ -328,6 +397,12 @@ static int cmd_init(const struct opts *o)
 	s.piv = piv_applet_new();
 	if (s.piv == NULL || piv_applet_personalize(s.piv, o->pin, o->puk) != 0) {
 		fail("no se pudo personalizar la tarjeta");
+		store_free(&s);
+		return EXIT_ERROR;
+	}
+	s.fido = fido_applet_new();
+	if (s.fido == NULL || fido_applet_init_fresh(s.fido) != 0) {
+		fail("no se pudo crear el autenticador FIDO");
 		store_free(&s);
 		return EXIT_ERROR;
 	}
@@ -523,6 +598,8 @@ static int cmd_run(const struct opts *o)
 	}
 	vcard_card_init(&card);
 	vcard_card_add_applet(&card, &piv_applet_ops, s.piv);
+	vcard_card_add_applet(&card, &fido_applet_ops, s.fido);
+	fido_applet_set_up_mode(s.fido, o->fido_up);
 
 	struct vpcd_link_config cfg = {
 		.host = o->host,
@@ -697,6 +774,17 @@ static int cmd_status(const struct opts *o)
 	print_slot(&card, PIV_KEY_KEYMGMT, 0x0B, "gestión de llaves");
 	print_slot(&card, PIV_KEY_CARDAUTH, 0x01, "autenticación de tarjeta");
 
+	struct ctap_auth *auth = fido_applet_auth(s.fido);
+	const uint8_t *aaguid = ctap_auth_aaguid(auth);
+	printf("FIDO: AAGUID ");
+	for (size_t i = 0; aaguid && i < 16; i++)
+		printf("%02x%s", aaguid[i], (i == 3 || i == 5 || i == 7 || i == 9) ? "-" : "");
+	if (ctap_auth_has_pin(auth))
+		printf(", PIN fijado (%u intentos restantes)", ctap_auth_pin_retries(auth));
+	else
+		printf(", sin PIN");
+	printf(", %zu credenciales residentes\n", ctap_auth_resident_count(auth));
+
 	char reply[256];
 	char *ctl = ctl_path_for(o->state);
 	if (ctl && vpcd_link_control(ctl, "stats", reply, sizeof(reply)) == 0)
@@ -708,6 +796,28 @@ static int cmd_status(const struct opts *o)
 	vcard_card_free(&card);
 	store_free(&s);
 	return EXIT_OK;
+}
+
+/* ---- fido-attestation-ca ------------------------------------------------- */
+
+static int cmd_fido_attestation_ca(const struct opts *o)
+{
+	struct store s;
+	size_t len = 0;
+
+	if (store_load(&s, o->state) != 0)
+		return EXIT_STATE;
+	const uint8_t *der = ctap_auth_attestation_ca(fido_applet_auth(s.fido), &len);
+	const uint8_t *p = der;
+	X509 *x = der ? d2i_X509(NULL, &p, (long)len) : NULL;
+	int rc = EXIT_OK;
+	if (x == NULL || PEM_write_X509(stdout, x) != 1) {
+		fail("el applet FIDO no tiene una CA de atestación legible");
+		rc = EXIT_ERROR;
+	}
+	X509_free(x);
+	store_free(&s);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -739,6 +849,8 @@ int main(int argc, char **argv)
 		return cmd_control(&o, cmd);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&o);
+	if (strcmp(cmd, "fido-attestation-ca") == 0)
+		return cmd_fido_attestation_ca(&o);
 	fail("orden desconocida «%s»", cmd);
 	usage(stderr);
 	return EXIT_USAGE;
