@@ -10,7 +10,7 @@
 /* Returns a malloc'd NUL-terminated string, or NULL on allocation failure. */
 char *llv_base64url_encode(const uint8_t *in, size_t len);
 char *llv_base64_encode(const uint8_t *in, size_t len);
-/* Decode into a malloc'd buffer; returns 0 and sets *out/*out_len, or -1 on
+/* Decode into a malloc'd buffer; returns 0 and sets *out and *out_len, or -1 on
  * malformed input (bad character, bad length, non-zero trailing bits). */
 int llv_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 int llv_base64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
