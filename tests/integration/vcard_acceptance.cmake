@@ -3,3 +3,6 @@
 #   vcard_opensc   OpenSC sees a PIV card, lists 9A/9C, signs RSA-PKCS,
 #                  SHA256-RSA-PKCS, RSA-PKCS-PSS, ECDSA; openssl verifies
 llavero_integration_test(vcard_opensc vcard_opensc.sh TIMEOUT 120)
+#   vcard_pin      wrong PINs block (6983), PUK unblocks, wrong PUKs count and
+#                  block; counters survive restarts (SIGTERM, kill -9)
+llavero_integration_test(vcard_pin vcard_pin.sh TIMEOUT 120)
