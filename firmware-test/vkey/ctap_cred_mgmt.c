@@ -222,9 +222,14 @@ uint8_t ctap_cmd_cred_mgmt(struct ctap_auth *a, const uint8_t *p, size_t n, stru
 		st = CTAP2_ERR_PIN_AUTH_INVALID;
 		goto out;
 	}
-	if ((st = ctap_token_check(a, pin.proto, msg, 1 + raw_len, pin.param, pin.param_len, CTAP_PERM_CM, rp_hash)) !=
+	/* credential management never binds the token to an RP */
+	if ((st = ctap_token_check(a, pin.proto, msg, 1 + raw_len, pin.param, pin.param_len, CTAP_PERM_CM, NULL)) !=
 	    CTAP2_OK)
 		goto out;
+	if (rp_hash != NULL && a->ts.has_rp && memcmp(a->ts.rp_id_hash, rp_hash, 32) != 0) {
+		st = CTAP2_ERR_PIN_AUTH_INVALID;
+		goto out;
+	}
 	switch (sub) {
 	case SUB_METADATA:
 		ctap_enc_map(out, 2);
