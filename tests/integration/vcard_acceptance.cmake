@@ -6,3 +6,6 @@ llavero_integration_test(vcard_opensc vcard_opensc.sh TIMEOUT 120)
 #   vcard_pin      wrong PINs block (6983), PUK unblocks, wrong PUKs count and
 #                  block; counters survive restarts (SIGTERM, kill -9)
 llavero_integration_test(vcard_pin vcard_pin.sh TIMEOUT 120)
+#   vcard_yubico   yubico-piv-tool status/verify-pin/import-key/import-certificate
+#                  (9c RSA, 9d P-256); OpenSC signs with the imported keys
+llavero_integration_test(vcard_yubico vcard_yubico.sh TIMEOUT 120)
