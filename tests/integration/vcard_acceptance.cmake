@@ -9,3 +9,7 @@ llavero_integration_test(vcard_pin vcard_pin.sh TIMEOUT 120)
 #   vcard_yubico   yubico-piv-tool status/verify-pin/import-key/import-certificate
 #                  (9c RSA, 9d P-256); OpenSC signs with the imported keys
 llavero_integration_test(vcard_yubico vcard_yubico.sh TIMEOUT 120)
+#   vcard_sat      the real SAT test e.firma (../shared/testdata/sat) in 9C
+#                  signs through OpenSC; skipped (exit 77) without that folder
+llavero_integration_test(vcard_sat vcard_sat.sh TIMEOUT 120)
+set_tests_properties(integration.vcard_sat PROPERTIES SKIP_RETURN_CODE 77)
