@@ -37,6 +37,8 @@ static int parse_apdu(const uint8_t *b, size_t len, struct apdu *ap)
 		ap->data = b + 5;
 		return len == 5 + ap->lc || len == 6 + ap->lc ? 0 : -1;
 	}
+	if (len < 7)
+		return -1;
 	if (len == 7)                      /* case 2 extended */
 		return 0;
 	ap->lc = ((size_t)b[5] << 8) | b[6];

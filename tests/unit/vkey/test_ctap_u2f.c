@@ -228,7 +228,11 @@ static void test_u2f_errors(void **state)
 		assert_memory_equal(resp, "U2F_V2", 6);
 		assert_int_equal(apdu(t, v2, sizeof(v2), resp, &rl), 0x9000);
 		assert_int_equal(apdu(t, v3, sizeof(v3), resp, &rl), 0x9000);
+		const uint8_t cut[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x00 };
+
 		assert_int_equal(apdu(t, vdata, sizeof(vdata), NULL, NULL), 0x6700);
+		/* an extended Lc cut short (found by fuzz_ctap2_cbor) */
+		assert_int_equal(apdu(t, cut, sizeof(cut), NULL, NULL), 0x6700);
 	}
 	/* register with the wrong length */
 	n = build(a, 0x01, 0x00, data, 63, false);
