@@ -199,7 +199,7 @@ static void load_modified(struct tc *t, int64_t key, cbor_item_t *v, const char 
 
 		if (cbor_get_int(p.key) == (uint64_t)key)
 			continue;
-		assert_true(cbor_map_add(m2, (struct cbor_pair){ .key = cbor_incref(p.key), .value = cbor_incref(p.value) }));
+		assert_true(cbor_map_add(m2, p));  /* map_add takes its own references */
 	}
 	if (v != NULL)
 		assert_true(cbor_map_add(m2, (struct cbor_pair){ .key = cbor_move(tc_int(key)), .value = cbor_move(v) }));
