@@ -12,7 +12,7 @@ libcmocka-dev
 libjansson-dev
 libcbor-dev libfido2-dev fido2-tools python3-fido2 python3-pyscard
 opensc yubico-piv-tool
-python3-pykcs11
+python3-pykcs11 softhsm2
 iproute2 util-linux procps
 "
 
