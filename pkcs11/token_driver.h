@@ -74,6 +74,14 @@
  * after, release() is called, and the next card in the reader is probed
  * afresh. A driver never frees core objects itself.
  *
+ * Building
+ * --------
+ * pkcs11/CMakeLists.txt builds the core and piv into llavero_pkcs11_core and
+ * includes every pkcs11/NAME.cmake; a driver adds itself there, e.g. efirma.cmake:
+ *   target_sources(llavero_pkcs11_core PRIVATE driver_efirma.c efirma_files.c)
+ *   target_compile_definitions(llavero_pkcs11_core PRIVATE LLAVERO_P11_EFIRMA=1)
+ * (the slot layer lists p11_driver_efirma only with LLAVERO_P11_EFIRMA).
+ *
  * Threads
  * -------
  * The core serialises calls per token (a driver instance is never entered by
@@ -194,6 +202,10 @@ CK_RV p11_token_add_key(struct p11_token *tok, const uint8_t *spki, size_t spki_
 uintptr_t p11_object_key_ref(const struct p11_object *key);
 CK_KEY_TYPE p11_object_key_type(const struct p11_object *key);  /* CKK_RSA / CKK_EC */
 CK_ULONG p11_object_key_bits(const struct p11_object *key);     /* modulus or field bits */
+
+/* "NOMBRE (RFC)" from a DER certificate's subject (2.5.4.41 name or CN, and
+ * 2.5.4.45); malloc'd, NULL when the DER does not parse. */
+char *p11_cert_holder_label(const uint8_t *der, size_t len);
 
 /* Token flags for the PIN counters: tries_left < 0 means unknown (no flag),
  * 0 = locked, 1 = final try, less than max = count low. */

@@ -78,7 +78,7 @@ static int vm_flags_of(const void *addr, char *flags, size_t size)
 			continue;
 		}
 		if (inside && strncmp(line, "VmFlags:", 8) == 0) {
-			snprintf(flags, size, "%s", line + 8);
+			snprintf(flags, size, "%.*s", (int)(size - 1), line + 8);
 			fclose(f);
 			return 1;
 		}

@@ -1,0 +1,52 @@
+/* pcsc_card.h: the PC/SC transport (pcsclite) under the card drivers.
+ * One p11_card is one connection to the card in one reader. transmit()
+ * follows ISO 7816-4: 61xx -> GET RESPONSE until done, 6Cxx -> resend with
+ * the right Le, command chaining (CLA | 0x10) for data over 255 bytes.
+ * Card gone (SCARD_W_REMOVED_CARD, SCARD_E_NO_SMARTCARD, reader gone,
+ * pcscd gone) -> CKR_DEVICE_REMOVED. A card reset by another application is
+ * reconnected and reported once through p11_card_was_reset(). */
+#ifndef LLAVERO_PKCS11_PCSC_CARD_H
+#define LLAVERO_PKCS11_PCSC_CARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <PCSC/winscard.h>
+
+#include "buf.h"
+#include "p11_cryptoki.h"
+
+struct p11_card;
+
+/* The module's PC/SC context, (re)established on demand: after pcscd
+ * restarts, the next call finds SCARD_E_NO_SERVICE / INVALID_HANDLE and
+ * p11_pcsc_context() makes a fresh one. */
+CK_RV p11_pcsc_context(SCARDCONTEXT *ctx);
+/* Marks the context dead (pcscd went away); the next p11_pcsc_context makes a
+ * new one. */
+void p11_pcsc_context_lost(SCARDCONTEXT ctx);
+/* Releases the context (forked: forget it without telling pcscd). */
+void p11_pcsc_shutdown(bool forked);
+/* Does a PC/SC error mean the service or context is gone? */
+bool p11_pcsc_service_lost(LONG rc);
+
+CK_RV p11_card_connect(const char *reader, struct p11_card **out);
+void p11_card_free(struct p11_card *c, bool forked);
+const uint8_t *p11_card_atr(const struct p11_card *c, size_t *len);
+/* true once after the card was reset by someone else (security state lost). */
+bool p11_card_was_reset(struct p11_card *c);
+
+/* Sends one command APDU. data up to 65535 bytes (chained in 255-byte
+ * pieces when over 255); le_present adds Le = 00. The response data go to
+ * resp (appended), the final status word to *sw. */
+CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
+                    const uint8_t *data, size_t len, bool le_present,
+                    struct llv_buf *resp, uint16_t *sw);
+/* Exclusive access for a sequence of APDUs (VERIFY then GENERAL AUTHENTICATE). */
+CK_RV p11_card_begin(struct p11_card *c);
+void p11_card_end(struct p11_card *c);
+/* APDUs exchanged on this connection (for the bench and the tests). */
+unsigned long p11_card_apdu_count(const struct p11_card *c);
+
+#endif

@@ -1,0 +1,6 @@
+# llavero-pkcs11.so through OpenSC's pkcs11-tool on llavero-vcard (issue 4):
+#   pkcs11_basic   -L, -O before/after login, --sign with RSA-PKCS,
+#                  SHA256-RSA-PKCS, RSA-PKCS-PSS, SHA256-RSA-PKCS-PSS (9A, 9C
+#                  via CKU_CONTEXT_SPECIFIC), ECDSA, ECDSA-SHA256/384 (9D, 9E);
+#                  openssl verifies; pkcs11-tool --test; wrong PIN flags
+llavero_integration_test(pkcs11_basic pkcs11_basic.sh TIMEOUT 240)
