@@ -13,3 +13,7 @@ llavero_integration_test(vcard_yubico vcard_yubico.sh TIMEOUT 120)
 #                  signs through OpenSC; skipped (exit 77) without that folder
 llavero_integration_test(vcard_sat vcard_sat.sh TIMEOUT 120)
 set_tests_properties(integration.vcard_sat PROPERTIES SKIP_RETURN_CODE 77)
+#   vcard_removal  remove/insert during a pkcs11-tool signing loop and during
+#                  one p11-sign-bench process: errors, no hangs; kill -9 during
+#                  state writes leaves a state that loads
+llavero_integration_test(vcard_removal vcard_removal.sh TIMEOUT 180)

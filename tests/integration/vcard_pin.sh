@@ -85,6 +85,7 @@ restart() {
     kill -0 "$VPID" 2>/dev/null && fail "vcard $VPID did not stop"
     # pcscd must see the card gone before the new process joins vpcd.
     card_state no || fail "the card stayed in the reader after the vcard stopped"
+    sleep 0.5   # let vpcd's presence poll drop the old connection first
     "$LLAVERO_VCARD" run --state "$LLAVERO_VCARD_STATE" --port "$LLAVERO_VCARD_PORT" \
         >> "$LLAVERO_HARNESS_LOG/vcard.log" 2>&1 &
     VPID=$!
