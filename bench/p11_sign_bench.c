@@ -8,7 +8,12 @@
  * Usage: p11-sign-bench --module SO --pin-file F [--id HEX] [--mech sha256-rsa|ecdsa-sha256]
  *                       [--iterations N] [--verify-cert OUT.der]
  * Prints one line per iteration ("iter N: total_ms=...") and a summary line
- * "median_ms=X min_ms=Y" that bench/run-opensc-vcard.sh collects. */
+ * "median_ms=X min_ms=Y" that bench/run-opensc-vcard.sh collects.
+ *
+ * Sign-loop mode (bench/efirma-vs-softhsm.sh): --sign-loop SECONDS
+ * [--token-label LABEL] initializes once, logs in once, then repeats
+ * C_SignInit + C_Sign for SECONDS and prints "signs=N seconds=S
+ * signs_per_sec=X": the throughput of a logged-in token. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +35,8 @@ struct bench_opts {
 	int iterations;
 	const char *sig_out;
 	const char *cert_out;
+	double loop_seconds;      /* > 0: sign-loop mode */
+	const char *token_label;  /* sign-loop: the slot whose token has this label */
 };
 
 static double now_ms(void)
@@ -181,6 +188,87 @@ out:
 	return ret;
 }
 
+/* ---- sign-loop mode: throughput of a logged-in token ---------------------- */
+
+/* The slot whose token label (blank-padded) is label. */
+static int slot_by_label(CK_FUNCTION_LIST_PTR p11, const char *label, CK_SLOT_ID *slot)
+{
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = 64;
+	CK_RV rv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	if (rv != CKR_OK)
+		return fail("C_GetSlotList", rv);
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_TOKEN_INFO ti;
+		if (p11->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+			continue;
+		size_t len = sizeof(ti.label);
+		while (len && ti.label[len - 1] == ' ')
+			len--;
+		if (len == strlen(label) && !memcmp(ti.label, label, len)) {
+			*slot = slots[i];
+			return 0;
+		}
+	}
+	fprintf(stderr, "p11-sign-bench: no token labelled '%s'\n", label);
+	return -1;
+}
+
+static int sign_loop(CK_FUNCTION_LIST_PTR p11, const struct bench_opts *o, const char *pin)
+{
+	static const char message[] = "Llavero benchmark: firma de un tramite";
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slot;
+	CK_OBJECT_HANDLE key;
+	CK_MECHANISM mech = { o->mech, NULL, 0 };
+	uint8_t sig[1024];
+	CK_ULONG sig_len = 0;
+	long signs = 0;
+	int ret = -1;
+
+	CK_RV rv = p11->C_Initialize(NULL);
+	if (rv != CKR_OK)
+		return fail("C_Initialize", rv);
+	if ((o->token_label ? slot_by_label(p11, o->token_label, &slot)
+			    : first_slot_with_token(p11, &slot)) < 0)
+		goto out;
+	rv = p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+	if (rv != CKR_OK) {
+		fail("C_OpenSession", rv);
+		goto out;
+	}
+	rv = p11->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+	if (rv != CKR_OK) {
+		fail("C_Login", rv);
+		goto out;
+	}
+	if (find_object(p11, s, CKO_PRIVATE_KEY, o->id, (size_t)o->id_len, &key) < 0)
+		goto out;
+	double t0 = now_ms(), elapsed = 0;
+	do {
+		for (int i = 0; i < 16; i++) {
+			sig_len = sizeof(sig);
+			rv = p11->C_SignInit(s, &mech, key);
+			if (rv == CKR_OK)
+				rv = p11->C_Sign(s, (CK_BYTE_PTR)message, sizeof(message) - 1, sig,
+						 &sig_len);
+			if (rv != CKR_OK) {
+				fail("C_SignInit/C_Sign", rv);
+				goto out;
+			}
+			signs++;
+		}
+		elapsed = (now_ms() - t0) / 1e3;
+	} while (elapsed < o->loop_seconds);
+	printf("signs=%ld seconds=%.3f signs_per_sec=%.1f\n", signs, elapsed, signs / elapsed);
+	if (o->sig_out && write_file(o->sig_out, sig, sig_len) < 0)
+		goto out;
+	ret = 0;
+out:
+	p11->C_Finalize(NULL);
+	return ret;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -217,6 +305,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			o->sig_out = v;
 		else if (!strcmp(a, "--cert-out"))
 			o->cert_out = v;
+		else if (!strcmp(a, "--sign-loop"))
+			o->loop_seconds = atof(v);
+		else if (!strcmp(a, "--token-label"))
+			o->token_label = v;
 		else
 			goto usage;
 		i++;
@@ -226,7 +318,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 usage:
 	fprintf(stderr, "usage: p11-sign-bench --module SO --pin-file F [--id HEX] "
 			"[--mech sha256-rsa|ecdsa-sha256] [--iterations N] "
-			"[--signature-out F] [--cert-out F]\n");
+			"[--signature-out F] [--cert-out F]\n"
+			"       p11-sign-bench --module SO --pin-file F --sign-loop SECONDS "
+			"[--token-label LABEL] [--id HEX] [--mech ...] [--signature-out F]\n");
 	return -1;
 }
 
@@ -248,6 +342,10 @@ int main(int argc, char **argv)
 	CK_FUNCTION_LIST_PTR p11 = NULL;
 	if (!get_list || get_list(&p11) != CKR_OK) {
 		fprintf(stderr, "p11-sign-bench: %s has no usable C_GetFunctionList\n", o.module);
+		goto out;
+	}
+	if (o.loop_seconds > 0) {
+		ret = sign_loop(p11, &o, pin) < 0 ? 1 : 0;
 		goto out;
 	}
 	times = calloc((size_t)o.iterations, sizeof(*times));
