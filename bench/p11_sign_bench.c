@@ -280,7 +280,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mech = CKM_SHA256_RSA_PKCS;
 	o->iterations = 10;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* --option value pairs */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			goto usage;
@@ -311,7 +311,6 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			o->token_label = v;
 		else
 			goto usage;
-		i++;
 	}
 	if (o->module && o->pin_file && o->iterations > 0 && o->iterations <= 10000)
 		return 0;
