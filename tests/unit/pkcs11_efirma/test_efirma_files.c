@@ -359,7 +359,8 @@ static void test_corrupt_key(void **state)
 		efirma_key_file_free(&k);
 	}
 	assert_true(seen_bad_pass > 0);
-	assert_true(seen_corrupt >= 0); /* counted for the record; position-dependent */
+	print_message("damaged ciphertext: %d read as a wrong password, %d as a damaged key\n",
+		      seen_bad_pass, seen_corrupt);
 	efirma_cert_free(&c);
 	free(more);
 	free(der);
