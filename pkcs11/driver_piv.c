@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -100,7 +101,15 @@ struct piv {
 	int pin_max;                /* highest counter seen (no metadata) */
 	uint8_t *puk;               /* kept from SO login until logout/init_pin */
 	size_t puk_len;
+	/* retry counters of the last C_GetTokenInfo: reused for a moment (an
+	 * application calls it several times in a row), dropped by any PIN
+	 * command of ours */
+	bool counters_valid;
+	struct timespec counters_at;
+	int ul, um, sl, sm;
 };
+
+#define COUNTERS_TTL_MS 1000
 
 /* ---- APDUs ------------------------------------------------------------------ */
 
@@ -120,8 +129,11 @@ static CK_RV do_select(struct piv *p, struct llv_buf *resp)
 static CK_RV cmd(struct piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                  size_t len, bool le, struct llv_buf *resp, uint16_t *sw)
 {
-	CK_RV rv = p11_card_apdu(p->card, 0x00, ins, p1, p2, data, len, le, resp, sw);
+	CK_RV rv;
 
+	if (ins == INS_VERIFY || ins == INS_CHANGE_REFERENCE || ins == INS_RESET_RETRY)
+		p->counters_valid = false;
+	rv = p11_card_apdu(p->card, 0x00, ins, p1, p2, data, len, le, resp, sw);
 	if (rv == CKR_OK && p11_card_was_reset(p->card)) {
 		struct llv_buf ignore = LLV_BUF_INIT;
 
@@ -383,22 +395,37 @@ static CK_RV counters(struct piv *p, uint8_t ref, int *left, int *max)
 	return CKR_OK;
 }
 
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 static CK_RV piv_token_info(void *priv, CK_TOKEN_INFO *info)
 {
 	struct piv *p = priv;
 	int ul, um, sl = -1, sm = -1;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
 	p11_pad(info->label, sizeof(info->label), p->label);
 	p11_pad(info->model, sizeof(info->model), p->model);
 	p11_pad(info->serialNumber, sizeof(info->serialNumber), p->serial);
 	info->ulMinPinLen = 6;
 	info->ulMaxPinLen = 8;
-	rv = counters(p, REF_PIN, &ul, &um);
-	if (rv == CKR_OK && (p->quirks & Q_YK_METADATA))
-		rv = counters(p, REF_PUK, &sl, &sm);
-	if (rv != CKR_OK)
-		return rv;
+	if (p->counters_valid && ms_since(&p->counters_at) < COUNTERS_TTL_MS) {
+		ul = p->ul, um = p->um, sl = p->sl, sm = p->sm;
+	} else {
+		rv = counters(p, REF_PIN, &ul, &um);
+		if (rv == CKR_OK && (p->quirks & Q_YK_METADATA))
+			rv = counters(p, REF_PUK, &sl, &sm);
+		if (rv != CKR_OK)
+			return rv;
+		p->ul = ul, p->um = um, p->sl = sl, p->sm = sm;
+		p->counters_valid = true;
+		clock_gettime(CLOCK_MONOTONIC, &p->counters_at);
+	}
 	info->flags |= p11_pin_flags(ul, um, sl, sm);
 	return CKR_OK;
 }

@@ -20,6 +20,7 @@ struct p11_card {
 	size_t atr_len;
 	bool reset;
 	bool in_tx;
+	bool extended;              /* extended Lc/Le (from the ATR) */
 	unsigned long apdus;
 };
 
@@ -130,6 +131,7 @@ CK_RV p11_card_connect(const char *reader, struct p11_card **out)
 		goto fail;
 	}
 	c->atr_len = atr_len;
+	c->extended = p11_atr_extended_length(c->atr, c->atr_len);
 	*out = c;
 	return CKR_OK;
 fail:
@@ -142,6 +144,7 @@ void p11_card_free(struct p11_card *c, bool forked)
 {
 	if (!c)
 		return;
+	llv_debug("pcsc: %lu APDUs exchanged with the card in %s", c->apdus, c->reader);
 	if (!forked) {
 		if (c->in_tx)
 			SCardEndTransaction(c->h, SCARD_LEAVE_CARD);
@@ -214,47 +217,70 @@ static CK_RV xchg(struct p11_card *c, const uint8_t *cmd, size_t len, uint8_t *r
 	return CKR_OK;
 }
 
-/* Sends one short APDU (no chaining) and collects the whole response. */
+#define RSP_MAX (65536 + 2)
+
+/* Sends one APDU (short, or extended when the card said it takes them and
+ * the command needs it) and collects the whole response. */
 static CK_RV exchange(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
                       const uint8_t *data, size_t len, bool le, struct llv_buf *resp, uint16_t *sw)
 {
-	uint8_t cmd[5 + 255 + 1];
-	uint8_t *rsp;
-	size_t n = 0;
+	uint8_t *cmd, *rsp;
+	size_t n = 0, cmd_cap = 7 + len + 3;
+	bool ext = c->extended && (len > 255 || le);
+	size_t rsp_cap = ext ? RSP_MAX : 258;
 	DWORD rlen;
 	CK_RV rv = CKR_OK;
 
-	rsp = llv_secure_alloc(258);
-	if (!rsp)
+	cmd = llv_secure_alloc(cmd_cap);
+	rsp = llv_secure_alloc(rsp_cap);
+	if (!cmd || !rsp) {
+		llv_secure_free(cmd, cmd_cap);
+		llv_secure_free(rsp, rsp_cap);
 		return CKR_HOST_MEMORY;
+	}
 	cmd[n++] = cla;
 	cmd[n++] = ins;
 	cmd[n++] = p1;
 	cmd[n++] = p2;
-	if (len) {
-		cmd[n++] = (uint8_t)len;
-		memcpy(cmd + n, data, len);
-		n += len;
-	}
-	if (le)
+	if (ext) {
 		cmd[n++] = 0x00;
+		if (len) {
+			cmd[n++] = (uint8_t)(len >> 8);
+			cmd[n++] = (uint8_t)len;
+			memcpy(cmd + n, data, len);
+			n += len;
+		}
+		if (le) {
+			cmd[n++] = 0x00;
+			cmd[n++] = 0x00;
+		}
+	} else {
+		if (len) {
+			cmd[n++] = (uint8_t)len;
+			memcpy(cmd + n, data, len);
+			n += len;
+		}
+		if (le)
+			cmd[n++] = 0x00;
+	}
 	for (int round = 0; round < 256; round++) {
-		rlen = 258;
+		rlen = (DWORD)rsp_cap;
 		rv = xchg(c, cmd, n, rsp, &rlen);
 		if (rv != CKR_OK)
 			break;
 		*sw = (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
-		if ((*sw & 0xFF00) == 0x6C00) {
+		if ((*sw & 0xFF00) == 0x6C00 && !ext) {
 			/* wrong Le: resend with the card's */
-			cmd[n - 1] = (uint8_t)(*sw & 0xFF);
-			if (!le)
+			if (le)
+				cmd[n - 1] = (uint8_t)(*sw & 0xFF);
+			else
 				cmd[n++] = (uint8_t)(*sw & 0xFF);
 			le = true;
 			continue;
 		}
 		llv_buf_put(resp, rsp, rlen - 2);
 		if ((*sw & 0xFF00) == 0x6100) {
-			/* more data: GET RESPONSE */
+			/* more data: GET RESPONSE (short) */
 			n = 0;
 			cmd[n++] = cla & 0x03;
 			cmd[n++] = 0xC0;
@@ -262,15 +288,60 @@ static CK_RV exchange(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, 
 			cmd[n++] = 0x00;
 			cmd[n++] = (uint8_t)(*sw & 0xFF);
 			le = true;
+			ext = false;
 			continue;
 		}
 		break;
 	}
-	llv_wipe(cmd, sizeof(cmd));
-	llv_secure_free(rsp, 258);
+	llv_secure_free(cmd, cmd_cap);
+	llv_secure_free(rsp, rsp_cap);
 	if (rv == CKR_OK && !llv_buf_ok(resp))
 		rv = CKR_HOST_MEMORY;
 	return rv;
+}
+
+/* Does the ATR's card capabilities data object (ISO 7816-4 8.1.1.2.7,
+ * COMPACT-TLV tag 7, third software function byte, b7) say the card takes
+ * extended Lc and Le fields? */
+bool p11_atr_extended_length(const uint8_t *atr, size_t len)
+{
+	size_t i = 1, k;
+	uint8_t y;
+
+	if (len < 2)
+		return false;
+	y = atr[1] >> 4;
+	k = atr[1] & 0x0F;
+	i = 2;
+	for (;;) {
+		uint8_t td = 0;
+		bool more = y & 0x8;
+
+		i += ((y & 1) != 0) + ((y & 2) != 0) + ((y & 4) != 0);
+		if (!more)
+			break;
+		if (i >= len)
+			return false;
+		td = atr[i++];
+		y = td >> 4;
+	}
+	if (i + k > len || k == 0 || atr[i] != 0x80)
+		return false;
+	for (size_t j = i + 1; j < i + k;) {
+		uint8_t tag = atr[j] >> 4, l = atr[j] & 0x0F;
+
+		if (j + 1 + l > i + k)
+			return false;
+		if (tag == 0x7 && l >= 3)
+			return (atr[j + 3] & 0x40) != 0;
+		j += 1 + l;
+	}
+	return false;
+}
+
+void p11_card_set_extended(struct p11_card *c, bool on)
+{
+	c->extended = on;
 }
 
 CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
@@ -281,7 +352,7 @@ CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, ui
 
 	llv_debug("pcsc: APDU %02X %02X %02X %02X Lc=%zu", cla, ins, p1, p2, len);
 	/* command chaining: every piece but the last carries CLA | 0x10 */
-	while (len > 255) {
+	while (len > 255 && !(c->extended && len <= 65535)) {
 		struct llv_buf ignored = LLV_BUF_INIT;
 
 		rv = exchange(c, (uint8_t)(cla | 0x10), ins, p1, p2, data, 255, false, &ignored, sw);
