@@ -1,0 +1,372 @@
+/* Web eID authentication tokens made here with OpenSSL from the generated
+ * SAT-shaped identities (and SAT's test e.firma when present): the good ones
+ * verify, every tampering case is refused with its own code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vt_util.h"
+#include "verify_errors.h"
+#include "verify_webeid.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ORIGIN "https://llave.pruebas.invalid"
+
+struct ctx {
+	struct verify_trust *trust;
+	struct verify_nonce_store *nonces;
+	char nonce[VERIFY_NONCE_TEXT_MAX];
+	struct verify_webeid_opts opts;
+};
+
+static int setup(void **state)
+{
+	if (!vt_fixtures())
+		return -1;
+	struct ctx *c = calloc(1, sizeof(*c));
+	c->trust = verify_trust_new();
+	assert_int_equal(verify_trust_add_file(c->trust, vt_fix("ca-issuer.crt.pem")), VERIFY_OK);
+	c->nonces = verify_nonce_store_memory_new(64);
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, 0, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	c->opts.origin = ORIGIN;
+	c->opts.nonce = c->nonce;
+	c->opts.nonces = c->nonces;
+	c->opts.trust = c->trust;
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+	verify_trust_free(c->trust);
+	verify_nonce_store_free(c->nonces);
+	free(c);
+	return 0;
+}
+
+/* Token for identity `who` (fixture base name) with alg, verified with c->opts. */
+static int run(struct ctx *c, const char *who, const char *format, const char *alg,
+	       const char *sign_origin, struct verify_webeid_result *res)
+{
+	char cert_name[64], key_name[64];
+	snprintf(cert_name, sizeof(cert_name), "%s.crt.pem", who);
+	snprintf(key_name, sizeof(key_name), "%s.key.pem", who);
+	X509 *cert = vt_load_cert(vt_fix(cert_name));
+	EVP_PKEY *key = vt_load_key(vt_fix(key_name), NULL);
+	assert_non_null(cert);
+	assert_non_null(key);
+	char *tok = vt_token(format, cert, key, alg, sign_origin, c->nonce);
+	assert_non_null(tok);
+	int rc = verify_webeid_token(tok, strlen(tok), &c->opts, res);
+	free(tok);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static void test_fisica_rs256(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_OK);
+	assert_int_equal(r.identity.persona, VERIFY_PERSONA_FISICA);
+	assert_string_equal(r.identity.rfc, "PEPJ800101AB1");
+	assert_string_equal(r.identity.curp, "PEPJ800101HDFRRN09");
+	assert_string_equal(r.identity.name, "JUAN PEREZ PRUEBA");
+	assert_string_equal(r.identity.serial, "30001000000900000001");
+	assert_string_equal(r.algorithm, "RS256");
+	assert_non_null(r.certificate);
+	assert_int_equal(sk_X509_num(r.chain), 2);
+	verify_webeid_result_clear(&r);
+}
+
+static void test_moral_ps256_v11(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "moral", "web-eid:1.1", "PS256", ORIGIN, &r), VERIFY_OK);
+	assert_int_equal(r.identity.persona, VERIFY_PERSONA_MORAL);
+	assert_string_equal(r.identity.rfc, "EPL010101AB2");
+	assert_string_equal(r.identity.rep_rfc, "MALM850505QX3");
+	assert_string_equal(r.identity.rep_curp, "MALM850505MDFRPR07");
+	assert_string_equal(r.identity.curp, "");
+	assert_string_equal(r.format, "web-eid:1.1");
+	assert_int_equal(r.n_signing_certificates, 1);
+	verify_webeid_result_clear(&r);
+}
+
+static void test_ec256_es256(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "ec256", "web-eid:1.0", "ES256", ORIGIN, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+}
+
+static void test_ec384_es384(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "ec384", "web-eid:1.1", "ES384", ORIGIN, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+}
+
+static void test_rs512(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "fisica", "web-eid:1.0", "RS512", ORIGIN, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+}
+
+static void test_wrong_origin_rsa(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "fisica", "web-eid:1.0", "RS256", "https://phishing.invalid", &r),
+			 VERIFY_ERR_TOKEN_ORIGIN_MISMATCH);
+	assert_null(r.certificate);
+}
+
+static void test_wrong_origin_ecdsa(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "ec256", "web-eid:1.0", "ES256", "https://phishing.invalid", &r),
+			 VERIFY_ERR_TOKEN_SIGNATURE);
+}
+
+static void test_server_origin_invalid(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.origin = "https://llave.pruebas.invalid/path";
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", c->opts.origin, &r), VERIFY_ERR_ORIGIN);
+	assert_false(verify_origin_valid("http://evil.example"));
+	assert_false(verify_origin_valid("https://UPPER.example"));
+	assert_false(verify_origin_valid("https://a.example:99999"));
+	assert_true(verify_origin_valid("http://localhost:8080"));
+	assert_true(verify_origin_valid("https://a.example:8443"));
+}
+
+static void test_reused_nonce(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_NONCE_REUSED);
+}
+
+static void test_expired_nonce(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.now = time(NULL) + 301;
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_NONCE_EXPIRED);
+}
+
+static void test_unknown_nonce(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	strcpy(c->nonce, "bm90LWlzc3VlZC1ieS10aGlzLXNlcnZlcg==");
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_NONCE_UNKNOWN);
+}
+
+static void test_expired_cert(void **state)
+{
+	struct verify_webeid_result r;
+	assert_int_equal(run(*state, "expired", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_EXPIRED);
+}
+
+static void test_csd_cert(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	assert_int_equal(run(c, "csd", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_CSD);
+	/* Even when CSDs are let through, it lacks clientAuth. */
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, 0, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	c->opts.allow_csd = true;
+	assert_int_equal(run(c, "csd", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_EKU);
+}
+
+static void test_unknown_ca(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	/* Only the root is trusted: the issuing CA is not configured. */
+	struct verify_trust *t = verify_trust_new();
+	assert_int_equal(verify_trust_add_file(t, vt_fix("ca-root.crt.pem")), VERIFY_OK);
+	c->opts.trust = t;
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_UNTRUSTED);
+	verify_trust_free(t);
+	/* Nothing configured at all. */
+	t = verify_trust_new();
+	c->opts.trust = t;
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, 0, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_UNTRUSTED);
+	verify_trust_free(t);
+}
+
+/* Takes a good token, lets `edit` change its JSON, and verifies. */
+static int run_edited(struct ctx *c, void (*edit)(json_t *), const char *alg)
+{
+	X509 *cert = vt_load_cert(vt_fix("fisica.crt.pem"));
+	EVP_PKEY *key = vt_load_key(vt_fix("fisica.key.pem"), NULL);
+	char *tok = vt_token("web-eid:1.0", cert, key, alg, ORIGIN, c->nonce);
+	json_t *o = json_loads(tok, 0, NULL);
+	edit(o);
+	char *t2 = json_dumps(o, JSON_COMPACT);
+	struct verify_webeid_result r;
+	int rc = verify_webeid_token(t2, strlen(t2), &c->opts, &r);
+	verify_webeid_result_clear(&r);
+	free(t2);
+	json_decref(o);
+	free(tok);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static void flip_signature(json_t *o)
+{
+	char *s = strdup(json_string_value(json_object_get(o, "signature")));
+	s[10] = s[10] == 'A' ? 'B' : 'A';
+	json_object_set_new(o, "signature", json_string(s));
+	free(s);
+}
+static void bad_base64(json_t *o) { json_object_set_new(o, "signature", json_string("@@not base64@@")); }
+static void bad_cert_base64(json_t *o) { json_object_set_new(o, "unverifiedCertificate", json_string("MII%")); }
+static void bad_cert_der(json_t *o) { json_object_set_new(o, "unverifiedCertificate", json_string("MIIBAAAA")); }
+static void alg_es256(json_t *o) { json_object_set_new(o, "algorithm", json_string("ES256")); }
+static void alg_hs256(json_t *o) { json_object_set_new(o, "algorithm", json_string("HS256")); }
+static void alg_ps256(json_t *o) { json_object_set_new(o, "algorithm", json_string("PS256")); }
+static void format_v2(json_t *o) { json_object_set_new(o, "format", json_string("web-eid:2")); }
+static void no_app_version(json_t *o) { json_object_del(o, "appVersion"); }
+static void sig_number(json_t *o) { json_object_set_new(o, "signature", json_integer(5)); }
+static void v11_without_certs(json_t *o) { json_object_set_new(o, "format", json_string("web-eid:1.1")); }
+static void v11_bad_certs(json_t *o)
+{
+	json_object_set_new(o, "format", json_string("web-eid:1.1"));
+	json_object_set_new(o, "unverifiedSigningCertificates", json_pack("[{s:s}]", "certificate", "AAAA"));
+}
+
+static void test_bad_signature(void **state)
+{
+	assert_int_equal(run_edited(*state, flip_signature, "RS256"), VERIFY_ERR_TOKEN_SIGNATURE);
+}
+
+static void test_wrong_algorithm(void **state)
+{
+	struct ctx *c = *state;
+	c->opts.nonces = NULL;   /* one nonce for several tokens */
+	assert_int_equal(run_edited(c, alg_es256, "RS256"), VERIFY_ERR_TOKEN_ALG_MISMATCH);
+	assert_int_equal(run_edited(c, alg_hs256, "RS256"), VERIFY_ERR_TOKEN_ALGORITHM);
+	/* RS256 signature presented as PS256. */
+	assert_int_equal(run_edited(c, alg_ps256, "RS256"), VERIFY_ERR_TOKEN_SIGNATURE);
+}
+
+static void test_malformed(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.nonces = NULL;   /* parse errors, not nonce bookkeeping */
+	assert_int_equal(verify_webeid_token("{\"format\":", 10, &c->opts, &r), VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(verify_webeid_token("[1,2]", 5, &c->opts, &r), VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(verify_webeid_token("", 0, &c->opts, &r), VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(verify_webeid_token("{\"a\":1}\0x", 9, &c->opts, &r), VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(verify_webeid_token("{}", 2, &c->opts, &r), VERIFY_ERR_TOKEN_FORMAT);
+	assert_int_equal(run_edited(c, bad_base64, "RS256"), VERIFY_ERR_TOKEN_BASE64);
+	assert_int_equal(run_edited(c, bad_cert_base64, "RS256"), VERIFY_ERR_TOKEN_BASE64);
+	assert_int_equal(run_edited(c, bad_cert_der, "RS256"), VERIFY_ERR_CERT_PARSE);
+	assert_int_equal(run_edited(c, format_v2, "RS256"), VERIFY_ERR_TOKEN_FORMAT);
+	assert_int_equal(run_edited(c, no_app_version, "RS256"), VERIFY_ERR_TOKEN_FIELD);
+	assert_int_equal(run_edited(c, sig_number, "RS256"), VERIFY_ERR_TOKEN_FIELD);
+	assert_int_equal(run_edited(c, v11_without_certs, "RS256"), VERIFY_ERR_TOKEN_FIELD);
+	assert_int_equal(run_edited(c, v11_bad_certs, "RS256"), VERIFY_ERR_TOKEN_SIGNING_CERTS);
+}
+
+static void test_sat_efirma(void **state)
+{
+	struct ctx *c = *state;
+	const char *sat = vt_sat_dir();
+	if (!sat)
+		skip();
+	char p[1200];
+	struct verify_trust *t = verify_trust_new();
+	snprintf(p, sizeof(p), "%s/ca/AC_UAT_2022.crt", sat);
+	assert_int_equal(verify_trust_add_file(t, p), VERIFY_OK);
+	snprintf(p, sizeof(p), "%s/ca/ARC_UAT_2022.crt", sat);
+	assert_int_equal(verify_trust_add_file(t, p), VERIFY_OK);
+	snprintf(p, sizeof(p), "%s/fiel-EKU9003173C9/EKU9003173C9.cer", sat);
+	X509 *cert = vt_load_cert(p);
+	snprintf(p, sizeof(p), "%s/fiel-EKU9003173C9/EKU9003173C9.key", sat);
+	EVP_PKEY *key = vt_load_key(p, "12345678a");
+	assert_non_null(cert);
+	assert_non_null(key);
+	c->opts.trust = t;
+	c->opts.now = 1735689600;   /* 2025-01-01: inside the SAT test certificate's validity */
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, c->opts.now, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	char *tok = vt_token("web-eid:1.1", cert, key, "RS256", ORIGIN, c->nonce);
+	struct verify_webeid_result r;
+	assert_int_equal(verify_webeid_token(tok, strlen(tok), &c->opts, &r), VERIFY_OK);
+	assert_int_equal(r.identity.persona, VERIFY_PERSONA_MORAL);
+	assert_string_equal(r.identity.rfc, "EKU9003173C9");
+	assert_string_equal(r.identity.rep_rfc, "VADA800927DJ3");
+	assert_string_equal(r.identity.rep_curp, "VADA800927HSRSRL05");
+	assert_string_equal(r.identity.name, "ESCUELA KEMPER URGATE SA DE CV");
+	verify_webeid_result_clear(&r);
+	free(tok);
+
+	/* The SAT CSD of the same taxpayer is refused. */
+	snprintf(p, sizeof(p), "%s/csd-EKU9003173C9/EKU9003173C9.cer", sat);
+	X509 *csd = vt_load_cert(p);
+	snprintf(p, sizeof(p), "%s/csd-EKU9003173C9/EKU9003173C9.key", sat);
+	EVP_PKEY *csd_key = vt_load_key(p, "12345678a");
+	assert_non_null(csd);
+	assert_non_null(csd_key);
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, c->opts.now, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	tok = vt_token("web-eid:1.0", csd, csd_key, "RS256", ORIGIN, c->nonce);
+	assert_int_equal(verify_webeid_token(tok, strlen(tok), &c->opts, &r), VERIFY_ERR_CERT_CSD);
+	free(tok);
+
+	/* The generated identities do not chain to SAT's CA. */
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, c->opts.now, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	c->opts.now = 0;
+	assert_int_equal(verify_nonce_issue(c->nonces, 300, 0, c->nonce, sizeof(c->nonce)), VERIFY_OK);
+	assert_int_equal(run(c, "fisica", "web-eid:1.0", "RS256", ORIGIN, &r), VERIFY_ERR_CERT_UNTRUSTED);
+
+	X509_free(csd);
+	EVP_PKEY_free(csd_key);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	verify_trust_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_fisica_rs256),
+		T(test_moral_ps256_v11),
+		T(test_ec256_es256),
+		T(test_ec384_es384),
+		T(test_rs512),
+		T(test_wrong_origin_rsa),
+		T(test_wrong_origin_ecdsa),
+		T(test_server_origin_invalid),
+		T(test_reused_nonce),
+		T(test_expired_nonce),
+		T(test_unknown_nonce),
+		T(test_expired_cert),
+		T(test_csd_cert),
+		T(test_unknown_ca),
+		T(test_bad_signature),
+		T(test_wrong_algorithm),
+		T(test_malformed),
+		T(test_sat_efirma),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,37 @@
+/* Trusted CA certificates and chain verification. Following Web eID, every
+ * configured certificate is a trust anchor ("trusted intermediate CA
+ * certificates"): a leaf chains when it is issued by one of them, directly or
+ * through others configured; roots may be configured too (SAT: AC UAT for
+ * tests; AC4..AC7 and the Banxico ARC roots for production). */
+#ifndef LLAVERO_VERIFY_TRUST_H
+#define LLAVERO_VERIFY_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+struct verify_trust;
+
+struct verify_trust *verify_trust_new(void);
+void verify_trust_free(struct verify_trust *t);
+/* Adds every certificate of a PEM file (one or many) or a DER file.
+ * VERIFY_OK, VERIFY_ERR_ARGUMENT (unreadable) or VERIFY_ERR_CERT_PARSE. */
+int verify_trust_add_file(struct verify_trust *t, const char *path);
+int verify_trust_add_der(struct verify_trust *t, const uint8_t *der, size_t len);
+/* Adds a certificate (the trust takes its own reference). */
+int verify_trust_add_x509(struct verify_trust *t, X509 *cert);
+size_t verify_trust_count(const struct verify_trust *t);
+
+/* Builds and verifies leaf's chain to a trusted certificate at time now
+ * (0: time(NULL)), with untrusted (may be NULL) as extra intermediates.
+ * Returns VERIFY_OK, VERIFY_ERR_CERT_UNTRUSTED (no trusted issuer),
+ * VERIFY_ERR_CERT_EXPIRED / _NOT_YET_VALID (some certificate of the chain) or
+ * VERIFY_ERR_CERT_CHAIN (anything else, logged). On success and when
+ * chain_out is not NULL it gets the chain, leaf first (free with
+ * OSSL_STACK_OF_X509_free / sk_X509_pop_free). */
+int verify_trust_check(const struct verify_trust *t, X509 *leaf,
+		       STACK_OF(X509) *untrusted, time_t now,
+		       STACK_OF(X509) **chain_out);
+
+#endif

@@ -1,0 +1,374 @@
+/* Web eID authentication token verification. */
+#include "verify_webeid.h"
+#include "verify_cert.h"
+#include "verify_errors.h"
+
+#include "base64url.h"
+#include "json.h"
+#include "log.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_MAX (64u << 10)
+#define SIGNING_CERTS_MAX 8
+
+enum alg_kind { ALG_RSA_PKCS1, ALG_RSA_PSS, ALG_ECDSA };
+
+struct token_alg {
+	const char *name;
+	const char *md;
+	enum alg_kind kind;
+	const char *group;     /* ECDSA curve */
+	size_t field;          /* ECDSA coordinate size */
+};
+
+static const struct token_alg algs[] = {
+	{ "RS256", "SHA256", ALG_RSA_PKCS1, NULL, 0 },
+	{ "RS384", "SHA384", ALG_RSA_PKCS1, NULL, 0 },
+	{ "RS512", "SHA512", ALG_RSA_PKCS1, NULL, 0 },
+	{ "PS256", "SHA256", ALG_RSA_PSS, NULL, 0 },
+	{ "PS384", "SHA384", ALG_RSA_PSS, NULL, 0 },
+	{ "PS512", "SHA512", ALG_RSA_PSS, NULL, 0 },
+	{ "ES256", "SHA256", ALG_ECDSA, "prime256v1", 32 },
+	{ "ES384", "SHA384", ALG_ECDSA, "secp384r1", 48 },
+	{ "ES512", "SHA512", ALG_ECDSA, "secp521r1", 66 },
+};
+
+static const struct token_alg *find_alg(const char *name)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(algs[i].name, name) == 0)
+			return &algs[i];
+	return NULL;
+}
+
+bool verify_origin_valid(const char *o)
+{
+	const char *host;
+	if (!o)
+		return false;
+	if (strncmp(o, "https://", 8) == 0)
+		host = o + 8;
+	else if (strncmp(o, "http://localhost", 16) == 0 || strncmp(o, "http://127.0.0.1", 16) == 0)
+		host = o + 7;
+	else
+		return false;
+	size_t hl = strcspn(host, ":");
+	if (hl == 0 || hl > 253)
+		return false;
+	for (size_t i = 0; i < hl; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '.'))
+			return false;
+	}
+	if (strncmp(o, "http://", 7) == 0 && hl != 9)   /* "localhost" / "127.0.0.1" */
+		return false;
+	const char *port = host + hl;
+	if (*port == '\0')
+		return true;
+	port++;
+	size_t pl = strlen(port);
+	if (pl == 0 || pl > 5 || strspn(port, "0123456789") != pl || port[0] == '0')
+		return false;
+	return atol(port) <= 65535;
+}
+
+static int signed_data(const struct token_alg *a, const char *origin, const char *nonce,
+		       unsigned char out[128])
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
+	unsigned int l1 = 0, l2 = 0;
+	int ok = md && EVP_Digest(origin, strlen(origin), out, &l1, md, NULL) == 1 &&
+		 EVP_Digest(nonce, strlen(nonce), out + l1, &l2, md, NULL) == 1;
+	EVP_MD_free(md);
+	return ok ? (int)(l1 + l2) : -1;
+}
+
+int verify_webeid_signed_data(const char *algorithm, const char *origin,
+			      const char *nonce, unsigned char out[128])
+{
+	const struct token_alg *a = algorithm ? find_alg(algorithm) : NULL;
+	if (!a || !origin || !nonce)
+		return -1;
+	return signed_data(a, origin, nonce, out);
+}
+
+/* Does the key fit the algorithm? */
+static bool key_fits(EVP_PKEY *pk, const struct token_alg *a)
+{
+	if (a->kind != ALG_ECDSA)
+		return EVP_PKEY_is_a(pk, "RSA") && EVP_PKEY_get_bits(pk) >= 2048;
+	char group[32];
+	size_t gl = 0;
+	return EVP_PKEY_is_a(pk, "EC") &&
+	       EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					      sizeof(group), &gl) == 1 &&
+	       strcmp(group, a->group) == 0;
+}
+
+/* Raw r||s to DER. */
+static int ecdsa_raw_to_der(const uint8_t *sig, size_t len, size_t field,
+			    unsigned char **der, int *der_len)
+{
+	if (len != 2 * field)
+		return -1;
+	ECDSA_SIG *s = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, (int)field, NULL);
+	BIGNUM *ss = BN_bin2bn(sig + field, (int)field, NULL);
+	if (!s || !r || !ss || ECDSA_SIG_set0(s, r, ss) != 1) {
+		BN_free(r);
+		BN_free(ss);
+		ECDSA_SIG_free(s);
+		return -1;
+	}
+	*der = NULL;
+	*der_len = i2d_ECDSA_SIG(s, der);
+	ECDSA_SIG_free(s);
+	return *der_len > 0 ? 0 : -1;
+}
+
+/* RSA PKCS#1 v1.5: a well-formed signature by this key over another digest
+ * means the token was made for another origin or nonce. */
+static bool rsa_signed_other(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *sig, size_t len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+	unsigned char out[512];
+	size_t outlen = sizeof(out);
+	bool other = c && EVP_PKEY_verify_recover_init(c) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_signature_md(c, md) == 1 &&
+		     EVP_PKEY_verify_recover(c, out, &outlen, sig, len) == 1 &&
+		     outlen == (size_t)EVP_MD_get_size(md);
+	EVP_PKEY_CTX_free(c);
+	return other;
+}
+
+static int check_signature(X509 *cert, const struct token_alg *a, const char *origin,
+			   const char *nonce, const uint8_t *sig, size_t sig_len)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	unsigned char data[128];
+	int dlen = signed_data(a, origin, nonce, data);
+	EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
+	unsigned char *der = NULL;
+	int der_len = 0;
+	const uint8_t *s = sig;
+	size_t sl = sig_len;
+	int rc = VERIFY_ERR_TOKEN_SIGNATURE;
+	if (!pk || dlen < 0 || !md) {
+		rc = VERIFY_ERR_INTERNAL;
+		goto out;
+	}
+	if (a->kind == ALG_ECDSA) {
+		if (ecdsa_raw_to_der(sig, sig_len, a->field, &der, &der_len) != 0)
+			goto out;
+		s = der;
+		sl = (size_t)der_len;
+	}
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = ctx && EVP_DigestVerifyInit_ex(ctx, &pctx, a->md, NULL, NULL, pk, NULL) == 1;
+	if (ok && a->kind == ALG_RSA_PKCS1)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+	if (ok && a->kind == ALG_RSA_PSS)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+	if (ok && EVP_DigestVerify(ctx, s, sl, data, (size_t)dlen) == 1)
+		rc = VERIFY_OK;
+	EVP_MD_CTX_free(ctx);
+	if (rc != VERIFY_OK && a->kind == ALG_RSA_PKCS1 && rsa_signed_other(pk, md, sig, sig_len))
+		rc = VERIFY_ERR_TOKEN_ORIGIN_MISMATCH;
+out:
+	OPENSSL_free(der);
+	EVP_MD_free(md);
+	ERR_clear_error();
+	return rc;
+}
+
+static int b64_cert(const char *text, X509 **out)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	*out = NULL;
+	if (llv_base64_decode(text, strlen(text), &der, &len) != 0)
+		return VERIFY_ERR_TOKEN_BASE64;
+	*out = verify_cert_parse_der(der, len);
+	free(der);
+	return *out ? VERIFY_OK : VERIFY_ERR_CERT_PARSE;
+}
+
+/* web-eid:1.1 signing certificates: well-formed, same holder and issuer as
+ * the authentication certificate. */
+static int check_signing_certs(const json_t *arr, X509 *auth, size_t *count)
+{
+	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	    json_array_size(arr) > SIGNING_CERTS_MAX)
+		return VERIFY_ERR_TOKEN_SIGNING_CERTS;
+	size_t i;
+	json_t *item;
+	json_array_foreach(arr, i, item) {
+		const char *c = NULL;
+		json_t *algs_arr = json_object_get(item, "supportedSignatureAlgorithms");
+		if (!json_is_object(item) || llv_json_get_str(item, "certificate", &c) != 0 ||
+		    !json_is_array(algs_arr) || json_array_size(algs_arr) == 0)
+			return VERIFY_ERR_TOKEN_SIGNING_CERTS;
+		size_t j;
+		json_t *alg;
+		json_array_foreach(algs_arr, j, alg) {
+			const char *x;
+			if (!json_is_object(alg) || llv_json_get_str(alg, "cryptoAlgorithm", &x) != 0 ||
+			    llv_json_get_str(alg, "hashFunction", &x) != 0 ||
+			    llv_json_get_str(alg, "paddingScheme", &x) != 0)
+				return VERIFY_ERR_TOKEN_SIGNING_CERTS;
+		}
+		X509 *sc = NULL;
+		if (b64_cert(c, &sc) != VERIFY_OK)
+			return VERIFY_ERR_TOKEN_SIGNING_CERTS;
+		bool same = X509_NAME_cmp(X509_get_subject_name(sc), X509_get_subject_name(auth)) == 0 &&
+			    X509_NAME_cmp(X509_get_issuer_name(sc), X509_get_issuer_name(auth)) == 0;
+		X509_free(sc);
+		if (!same)
+			return VERIFY_ERR_TOKEN_SIGNING_CERTS;
+	}
+	*count = json_array_size(arr);
+	return VERIFY_OK;
+}
+
+void verify_webeid_result_clear(struct verify_webeid_result *r)
+{
+	if (!r)
+		return;
+	X509_free(r->certificate);
+	sk_X509_pop_free(r->chain, X509_free);
+	memset(r, 0, sizeof(*r));
+}
+
+static int copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int verify_webeid_token(const char *json, size_t len, const struct verify_webeid_opts *o,
+			struct verify_webeid_result *out)
+{
+	if (!out)
+		return VERIFY_ERR_ARGUMENT;
+	memset(out, 0, sizeof(*out));
+	if (!o || !o->trust || !o->nonce || !o->origin)
+		return VERIFY_ERR_ARGUMENT;
+	if (!verify_origin_valid(o->origin)) {
+		llv_error("verify: server origin '%s' is not a valid origin", o->origin);
+		return VERIFY_ERR_ORIGIN;
+	}
+	time_t now = o->now ? o->now : time(NULL);
+	int rc;
+	/* The nonce is spent whatever the token holds (as Web eID does). */
+	if (o->nonces) {
+		rc = verify_nonce_consume(o->nonces, o->nonce, now);
+		if (rc != VERIFY_OK)
+			return rc;
+	}
+	if (!json || len == 0 || len > TOKEN_MAX || memchr(json, 0, len))
+		return VERIFY_ERR_TOKEN_JSON;
+
+	char err[128];
+	json_t *root = llv_json_parse_object(json, len, TOKEN_MAX, err, sizeof(err));
+	if (!root) {
+		llv_info("verify: token: %s", err);
+		return VERIFY_ERR_TOKEN_JSON;
+	}
+	const char *format = NULL, *cert_b64 = NULL, *alg_name = NULL, *sig_b64 = NULL,
+		   *app = NULL;
+	X509 *cert = NULL;
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	const struct token_alg *alg = NULL;
+	bool v11 = false;
+
+	rc = VERIFY_ERR_TOKEN_FORMAT;
+	if (llv_json_get_str(root, "format", &format) != 0)
+		goto out;
+	if (strcmp(format, "web-eid:1.0") == 0 || strcmp(format, "web-eid:1") == 0)
+		v11 = false;
+	else if (strcmp(format, "web-eid:1.1") == 0)
+		v11 = true;
+	else
+		goto out;
+	rc = VERIFY_ERR_TOKEN_FIELD;
+	if (llv_json_get_str(root, "unverifiedCertificate", &cert_b64) != 0 ||
+	    llv_json_get_str(root, "algorithm", &alg_name) != 0 ||
+	    llv_json_get_str(root, "signature", &sig_b64) != 0 ||
+	    llv_json_get_str(root, "appVersion", &app) != 0 ||
+	    copy_str(out->format, sizeof(out->format), format) != 0 ||
+	    copy_str(out->app_version, sizeof(out->app_version), app) != 0)
+		goto out;
+	if (v11 && !json_object_get(root, "unverifiedSigningCertificates"))
+		goto out;
+	rc = VERIFY_ERR_TOKEN_ALGORITHM;
+	if (!(alg = find_alg(alg_name)))
+		goto out;
+	strcpy(out->algorithm, alg->name);
+	rc = VERIFY_ERR_TOKEN_BASE64;
+	if (llv_base64_decode(sig_b64, strlen(sig_b64), &sig, &sig_len) != 0 || sig_len == 0 ||
+	    sig_len > 1024)
+		goto out;
+	rc = b64_cert(cert_b64, &cert);
+	if (rc != VERIFY_OK)
+		goto out;
+	if (v11) {
+		rc = check_signing_certs(json_object_get(root, "unverifiedSigningCertificates"),
+					 cert, &out->n_signing_certificates);
+		if (rc != VERIFY_OK)
+			goto out;
+	}
+	rc = verify_cert_dates(cert, now);
+	if (rc != VERIFY_OK)
+		goto out;
+	rc = verify_cert_auth_profile(cert, !o->allow_csd, !o->skip_client_auth_eku);
+	if (rc != VERIFY_OK)
+		goto out;
+	rc = VERIFY_ERR_TOKEN_ALG_MISMATCH;
+	if (!X509_get0_pubkey(cert) || !key_fits(X509_get0_pubkey(cert), alg))
+		goto out;
+	rc = verify_trust_check(o->trust, cert, NULL, now, &out->chain);
+	if (rc != VERIFY_OK)
+		goto out;
+	rc = check_signature(cert, alg, o->origin, o->nonce, sig, sig_len);
+	if (rc != VERIFY_OK)
+		goto out;
+	if (o->ocsp) {
+		if (sk_X509_num(out->chain) < 2) {
+			llv_error("verify: OCSP needs the issuer; the leaf itself is trusted");
+			rc = VERIFY_ERR_ARGUMENT;
+			goto out;
+		}
+		rc = verify_ocsp_check(cert, sk_X509_value(out->chain, 1), o->ocsp, now);
+		if (rc != VERIFY_OK)
+			goto out;
+	}
+	rc = verify_identity_from_cert(cert, &out->identity);
+	if (rc != VERIFY_OK)
+		goto out;
+	out->certificate = cert;
+	cert = NULL;
+out:
+	if (rc != VERIFY_OK) {
+		llv_info("verify: token rejected: %s", verify_error_id(rc));
+		verify_webeid_result_clear(out);
+	}
+	X509_free(cert);
+	free(sig);
+	json_decref(root);
+	return rc;
+}
