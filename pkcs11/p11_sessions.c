@@ -107,7 +107,17 @@ CK_RV p11_session_acquire(CK_SESSION_HANDLE h, struct p11_session **out)
 
 void p11_session_release(struct p11_session *s)
 {
-	p11_unlock(s->slot->lock);
+	struct p11_slot *slot = s->slot;
+
+	if (s->token_gen != slot->token_gen) {
+		/* the token went away during this call, which reported
+		 * CKR_DEVICE_REMOVED: the session is over */
+		p11_lock(g_p11.lock);
+		session_unlink(s);
+		p11_unlock(g_p11.lock);
+		session_free(s);
+	}
+	p11_unlock(slot->lock);
 }
 
 CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,

@@ -136,19 +136,22 @@ static bool reader_state(const char *reader, DWORD *state)
 {
 	SCARD_READERSTATE rs;
 	SCARDCONTEXT ctx;
-	LONG rc;
+	LONG rc = SCARD_S_SUCCESS;
 
-	if (p11_pcsc_context(&ctx) != CKR_OK)
-		return false;
-	memset(&rs, 0, sizeof(rs));
-	rs.szReader = reader;
-	rs.dwCurrentState = SCARD_STATE_UNAWARE;
-	rc = SCardGetStatusChange(ctx, 0, &rs, 1);
-	if (rc != SCARD_S_SUCCESS && rc != (LONG)SCARD_E_TIMEOUT) {
-		if (p11_pcsc_service_lost(rc))
-			p11_pcsc_context_lost(ctx);
-		return false;
+	/* twice: after a pcscd restart the first call finds the old context dead */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (p11_pcsc_context(&ctx) != CKR_OK)
+			return false;
+		memset(&rs, 0, sizeof(rs));
+		rs.szReader = reader;
+		rs.dwCurrentState = SCARD_STATE_UNAWARE;
+		rc = SCardGetStatusChange(ctx, 0, &rs, 1);
+		if (!p11_pcsc_service_lost(rc))
+			break;
+		p11_pcsc_context_lost(ctx);
 	}
+	if (rc != SCARD_S_SUCCESS && rc != (LONG)SCARD_E_TIMEOUT)
+		return false;
 	if (rs.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE | SCARD_STATE_UNAVAILABLE))
 		return false;
 	*state = rs.dwEventState;
