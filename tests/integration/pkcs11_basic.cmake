@@ -4,3 +4,6 @@
 #                  via CKU_CONTEXT_SPECIFIC), ECDSA, ECDSA-SHA256/384 (9D, 9E);
 #                  openssl verifies; pkcs11-tool --test; wrong PIN flags
 llavero_integration_test(pkcs11_basic pkcs11_basic.sh TIMEOUT 240)
+#   pkcs11_pin     wrong/blocked PIN flags, SO (PUK) login + C_InitPIN unblock,
+#                  C_SetPIN, wrong PUK counted, pkcs11-tool --test-fork
+llavero_integration_test(pkcs11_pin pkcs11_pin.sh TIMEOUT 180)
