@@ -47,6 +47,12 @@ int verify_trust_add_x509(struct verify_trust *t, X509 *cert)
 {
 	if (!t || !cert)
 		return VERIFY_ERR_ARGUMENT;
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(t->store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *have = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (have && X509_cmp(have, cert) == 0)
+			return VERIFY_OK;
+	}
 	if (X509_STORE_add_cert(t->store, cert) != 1) {
 		/* Adding the same certificate twice is not an error. */
 		unsigned long e = ERR_peek_last_error();
