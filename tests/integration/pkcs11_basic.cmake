@@ -7,3 +7,6 @@ llavero_integration_test(pkcs11_basic pkcs11_basic.sh TIMEOUT 240)
 #   pkcs11_pin     wrong/blocked PIN flags, SO (PUK) login + C_InitPIN unblock,
 #                  C_SetPIN, wrong PUK counted, pkcs11-tool --test-fork
 llavero_integration_test(pkcs11_pin pkcs11_pin.sh TIMEOUT 180)
+#   pkcs11_unrecognized  a non-PIV card (dumb_card.py on vpcd): "token not
+#                  recognized", C_OpenSession = CKR_TOKEN_NOT_RECOGNIZED
+llavero_integration_test(pkcs11_unrecognized pkcs11_unrecognized.sh TIMEOUT 60)
