@@ -11,6 +11,7 @@ libp11-kit-dev
 libcmocka-dev
 libjansson-dev
 libcbor-dev libfido2-dev fido2-tools python3-fido2 python3-pyscard
+libpsl-dev publicsuffix libusb-1.0-0-dev
 opensc yubico-piv-tool
 python3-pykcs11 softhsm2
 iproute2 util-linux procps
@@ -21,6 +22,11 @@ for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = "installed" ] || missing="$missing $p"
 done
+# node and npm run @simplewebauthn/server in the FIDO bridge tests; a machine
+# may already have them from elsewhere (e.g. NodeSource's nodejs with npm
+# inside), so Debian's packages are only asked for when the commands are absent.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "llavero: instalando paquetes / installing packages:$missing" >&2
