@@ -1,0 +1,10 @@
+# Interoperability of llavero-pkcs11.so with independent clients (issue 4,
+# acceptance 1-5), each on llavero-vcard in its own pcscd namespace
+# (tests/harness/pcsc-ns.sh) and/or on e.firma files; helpers shared in
+# p11_interop_lib.sh.
+if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
+  #   pkcs11_tool   OpenSC's pkcs11-tool: every RSA/ECDSA mechanism verified by
+  #                 openssl, --test/--test-fork (vcard and e.firma), wrong and
+  #                 blocked PIN, wrong PUK, PUK unblock (C_InitPIN), C_SetPIN
+  llavero_integration_test(pkcs11_tool pkcs11_tool.sh TIMEOUT 90)
+endif()
