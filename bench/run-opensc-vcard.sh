@@ -63,6 +63,7 @@ done
 case $SLOT in 9a|9A) ID=01 ;; 9c|9C) ID=02 ;; *) die "--slot is 9a or 9c" ;; esac
 case $RUNS in ''|*[!0-9]*|0) die "--runs needs a positive number" ;; esac
 [ -r "$MODULE" ] || die "module not found: $MODULE"
+case $MODULE in /*) ;; *) MODULE=$(pwd)/$MODULE ;; esac
 VCARD=$BUILD/firmware-test/vcard/llavero-vcard
 BENCH=$BUILD/bench/p11-sign-bench
 [ -x "$VCARD" ] || die "llavero-vcard not built in $BUILD (scripts/build.sh)"
