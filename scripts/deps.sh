@@ -13,6 +13,7 @@ libjansson-dev
 libcbor-dev libfido2-dev fido2-tools python3-fido2 python3-pyscard
 libpsl-dev publicsuffix libusb-1.0-0-dev
 opensc yubico-piv-tool
+libnss3-tools libengine-pkcs11-openssl gnutls-bin p11-kit
 python3-pykcs11 softhsm2
 iproute2 util-linux procps
 "

@@ -8,3 +8,8 @@ if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
   #                 blocked PIN, wrong PUK, PUK unblock (C_InitPIN), C_SetPIN
   llavero_integration_test(pkcs11_tool pkcs11_tool.sh TIMEOUT 90)
 endif()
+if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
+  #   pkcs11_nss    NSS: modutil -add, certutil -U/-L/-K on the vcard and
+  #                 e.firma tokens, certificate requests signed through NSS
+  llavero_integration_test(pkcs11_nss pkcs11_nss.sh TIMEOUT 90)
+endif()
