@@ -21,6 +21,8 @@ struct p11_card {
 	bool reset;
 	bool in_tx;
 	bool extended;              /* extended Lc/Le (from the ATR) */
+	p11_card_xfer_fn xfer;      /* a card without PC/SC (tests, fuzzing) */
+	void *xfer_ctx;
 	unsigned long apdus;
 };
 
@@ -145,13 +147,36 @@ void p11_card_free(struct p11_card *c, bool forked)
 	if (!c)
 		return;
 	llv_debug("pcsc: %lu APDUs exchanged with the card in %s", c->apdus, c->reader);
-	if (!forked) {
+	if (!forked && !c->xfer) {
 		if (c->in_tx)
 			SCardEndTransaction(c->h, SCARD_LEAVE_CARD);
 		SCardDisconnect(c->h, SCARD_LEAVE_CARD);
 	}
 	free(c->reader);
 	free(c);
+}
+
+CK_RV p11_card_new_virtual(const uint8_t *atr, size_t atr_len, p11_card_xfer_fn fn, void *ctx,
+                           struct p11_card **out)
+{
+	struct p11_card *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return CKR_HOST_MEMORY;
+	c->reader = strdup("virtual");
+	if (!c->reader || atr_len > sizeof(c->atr)) {
+		free(c->reader);
+		free(c);
+		return CKR_ARGUMENTS_BAD;
+	}
+	memcpy(c->atr, atr, atr_len);
+	c->atr_len = atr_len;
+	c->extended = p11_atr_extended_length(atr, atr_len);
+	c->xfer = fn;
+	c->xfer_ctx = ctx;
+	c->proto = SCARD_PROTOCOL_T1;
+	*out = c;
+	return CKR_OK;
 }
 
 const uint8_t *p11_card_atr(const struct p11_card *c, size_t *len)
@@ -192,8 +217,20 @@ static CK_RV xchg(struct p11_card *c, const uint8_t *cmd, size_t len, uint8_t *r
 {
 	const SCARD_IO_REQUEST *pci = c->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	DWORD cap = *rlen;
-	LONG rc;
+	LONG rc = SCARD_S_SUCCESS;
 
+	if (c->xfer) {
+		size_t n = cap;
+		CK_RV rv = c->xfer(c->xfer_ctx, cmd, len, rsp, &n);
+
+		c->apdus++;
+		if (rv != CKR_OK)
+			return rv;
+		if (n < 2 || n > cap)
+			return CKR_DEVICE_ERROR;
+		*rlen = (DWORD)n;
+		return CKR_OK;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		*rlen = cap;
 		rc = SCardTransmit(c->h, pci, cmd, (DWORD)len, NULL, rsp, rlen);
@@ -371,8 +408,11 @@ CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, ui
 
 CK_RV p11_card_begin(struct p11_card *c)
 {
-	LONG rc = SCardBeginTransaction(c->h);
+	LONG rc;
 
+	if (c->xfer)
+		return CKR_OK;
+	rc = SCardBeginTransaction(c->h);
 	if (rc == (LONG)SCARD_W_RESET_CARD) {
 		CK_RV rv = reconnect(c);
 
@@ -388,7 +428,7 @@ CK_RV p11_card_begin(struct p11_card *c)
 
 void p11_card_end(struct p11_card *c)
 {
-	if (c->in_tx)
+	if (c->in_tx && !c->xfer)
 		SCardEndTransaction(c->h, SCARD_LEAVE_CARD);
 	c->in_tx = false;
 }

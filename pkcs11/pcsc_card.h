@@ -32,6 +32,12 @@ void p11_pcsc_shutdown(bool forked);
 bool p11_pcsc_service_lost(LONG rc);
 
 CK_RV p11_card_connect(const char *reader, struct p11_card **out);
+/* A card reached without PC/SC (unit tests, fuzzing): fn gets each command
+ * APDU and writes the response (data + SW, at most *rlen bytes). */
+typedef CK_RV (*p11_card_xfer_fn)(void *ctx, const uint8_t *cmd, size_t len, uint8_t *rsp,
+                                  size_t *rlen);
+CK_RV p11_card_new_virtual(const uint8_t *atr, size_t atr_len, p11_card_xfer_fn fn, void *ctx,
+                           struct p11_card **out);
 void p11_card_free(struct p11_card *c, bool forked);
 const uint8_t *p11_card_atr(const struct p11_card *c, size_t *len);
 /* true once after the card was reset by someone else (security state lost). */
