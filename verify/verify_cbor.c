@@ -35,10 +35,60 @@ static bool depth_ok(const cbor_item_t *it, int depth)
 	}
 }
 
+/* Well-formedness scan before libcbor sees the bytes: definite lengths only,
+ * no tags, depth bounded, and every declared length or item count fits in
+ * what is left (libcbor 0.8 allocates a container of the declared size before
+ * reading it, so a 5-byte map header could ask for gigabytes). */
+static bool scan(const uint8_t *p, size_t len, size_t *pos, int depth)
+{
+	if (depth > CBOR_MAX_DEPTH || *pos >= len)
+		return false;
+	uint8_t ib = p[(*pos)++];
+	unsigned major = ib >> 5, ai = ib & 31;
+	uint64_t v = ai;
+	if (ai >= 24 && ai <= 27) {
+		size_t n = (size_t)1 << (ai - 24);
+		if (len - *pos < n)
+			return false;
+		v = 0;
+		for (size_t i = 0; i < n; i++)
+			v = (v << 8) | p[(*pos)++];
+	} else if (ai > 27) {
+		return false;   /* reserved, or indefinite length */
+	}
+	size_t left = len - *pos;
+	switch (major) {
+	case 0:
+	case 1:
+	case 7:
+		return true;
+	case 2:
+	case 3:
+		if (v > left)
+			return false;
+		*pos += (size_t)v;
+		return true;
+	case 4:
+	case 5:
+		if (v > left || (major == 5 && v > left / 2))
+			return false;
+		for (uint64_t i = 0; i < (major == 5 ? 2 * v : v); i++)
+			if (!scan(p, len, pos, depth + 1))
+				return false;
+		return true;
+	default:
+		return false;   /* tags */
+	}
+}
+
 cbor_item_t *verify_cbor_load(const uint8_t *data, size_t len, bool exact, size_t *consumed)
 {
 	if (!data || len == 0)
 		return NULL;
+	size_t pos = 0;
+	if (!scan(data, len, &pos, 0) || (exact && pos != len))
+		return NULL;
+	len = pos;
 	struct cbor_load_result res;
 	cbor_item_t *it = cbor_load(data, len, &res);
 	if (!it || res.error.code != CBOR_ERR_NONE) {

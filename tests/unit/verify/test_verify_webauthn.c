@@ -461,6 +461,18 @@ static void test_reg_malformed(void **state)
 			    "\"origin\":\"" ORIGIN "\",\"crossOrigin\":true}";
 	assert_int_equal(verify_webauthn_register((uint8_t *)cross, strlen(cross), empty_map, 1, &F.reg, &c),
 			 VERIFY_ERR_WA_CROSS_ORIGIN);
+	/* A map header declaring ~2^32 members in a few bytes (found by
+	 * fuzz_attestation_cbor: libcbor allocated it before reading). */
+	uint8_t *huge = NULL;
+	size_t huge_len = 0;
+	const char *b64 = "o2NmbXRkbm9uZWdhdHRTdG10uqBoYXV0aERhdGFYJQAAAEMAAAAAAAAEAAAAAAAAAAAAAAB1dGgAAA==";
+	assert_int_equal(llv_base64_decode(b64, strlen(b64), &huge, &huge_len), 0);
+	assert_int_equal(verify_webauthn_register((uint8_t *)cdj, strlen(cdj), huge, huge_len, &F.reg, &c),
+			 VERIFY_ERR_WA_ATTESTATION);
+	free(huge);
+	static const uint8_t indefinite[] = { 0xbf, 0x63, 'f', 'm', 't', 0x64, 'n', 'o', 'n', 'e', 0xff };
+	assert_int_equal(verify_webauthn_register((uint8_t *)cdj, strlen(cdj), indefinite, sizeof(indefinite),
+						  &F.reg, &c), VERIFY_ERR_WA_ATTESTATION);
 	free(cdj);
 
 	/* authenticator data with a trailing byte */
