@@ -13,3 +13,9 @@ if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
   #                 e.firma tokens, certificate requests signed through NSS
   llavero_integration_test(pkcs11_nss pkcs11_nss.sh TIMEOUT 90)
 endif()
+if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
+  #   pkcs11_openssl  libp11's pkcs11 engine: pkeyutl with pkcs11: URIs (card
+  #                   keys and the e.firma file), TLS 1.3/1.2 client
+  #                   authentication to openssl s_server -Verify on loopback
+  llavero_integration_test(pkcs11_openssl pkcs11_openssl.sh TIMEOUT 90)
+endif()
