@@ -21,6 +21,8 @@
 static CK_FUNCTION_LIST_PTR f;
 static const char *pin;
 
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
