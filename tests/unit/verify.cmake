@@ -10,7 +10,7 @@ target_compile_definitions(verify_test_util PRIVATE
   VT_FIXTURES_DIR="${CMAKE_BINARY_DIR}/fixtures"
   VT_SAT_DIR="${CMAKE_SOURCE_DIR}/../shared/testdata/sat")
 
-foreach(t webeid webauthn nonce identity)
+foreach(t webeid webauthn nonce identity ocsp)
   llavero_unit_test(test_verify_${t}
     SOURCES ${VT_DIR}/test_verify_${t}.c
     LIBS verify_test_util llavero_verify)
