@@ -317,13 +317,9 @@ static CK_RV add_slot_cert(struct piv *p, struct p11_token *tok, uint8_t ref, ui
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	}
-	if (!p->label[0] && (ref == 0x9A || ref == 0x9C)) {
-		char *l = p11_cert_holder_label(cert.value, cert.len);
-
-		if (l)
-			snprintf(p->label, sizeof(p->label), "%s", l);
-		free(l);
-	}
+	if (!p->label[0] && (ref == 0x9A || ref == 0x9C) &&
+	    p11_cert_token_label(cert.value, cert.len, p->label, sizeof(p->label)) != 0)
+		p->label[0] = '\0';
 out:
 	llv_buf_free(&resp);
 	return rv;

@@ -112,25 +112,75 @@ static char *name_entry(const X509_NAME *name, int nid)
 	return s;
 }
 
-static char *holder_label(const X509 *x)
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static void utf8_cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+/* The holder's name and RFC (the persona moral's: the company's). */
+static void holder_parts(const X509 *x, char **name, char **rfc)
 {
 	const X509_NAME *subj = X509_get_subject_name(x);
-	char *name = name_entry(subj, NID_name);
-	char *rfc = name_entry(subj, NID_x500UniqueIdentifier);
-	char *label;
 
-	if (!name)
-		name = name_entry(subj, NID_commonName);
-	if (rfc) {
+	*name = name_entry(subj, NID_name);
+	*rfc = name_entry(subj, NID_x500UniqueIdentifier);
+	if (!*name)
+		*name = name_entry(subj, NID_commonName);
+	if (*rfc) {
 		/* persona moral: "RFC-EMPRESA / RFC-REPRESENTANTE": the first */
-		char *slash = strchr(rfc, '/');
+		char *slash = strchr(*rfc, '/');
 
 		if (slash) {
 			*slash = '\0';
-			while (slash > rfc && slash[-1] == ' ')
+			while (slash > *rfc && slash[-1] == ' ')
 				*--slash = '\0';
 		}
 	}
+}
+
+int p11_cert_token_label(const uint8_t *der, size_t len, char *out, size_t size)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	char *name = NULL, *rfc = NULL;
+
+	if (!x || size < 2)
+		goto fail;
+	holder_parts(x, &name, &rfc);
+	X509_free(x);
+	if (!name)
+		goto fail;
+	if (rfc && *rfc && strlen(rfc) + 4 < size) {
+		/* "NAME (RFC)", the name shortened so the RFC always fits */
+		utf8_cut(name, size - 1 - strlen(rfc) - 3);
+		snprintf(out, size, "%s (%s)", name, rfc);
+	} else {
+		utf8_cut(name, size - 1);
+		snprintf(out, size, "%s", name);
+	}
+	free(name);
+	free(rfc);
+	return 0;
+fail:
+	free(name);
+	free(rfc);
+	return -1;
+}
+
+static char *holder_label(const X509 *x)
+{
+	char *name, *rfc;
+	char *label;
+
+	holder_parts(x, &name, &rfc);
 	if (name && rfc && *rfc) {
 		size_t n = strlen(name) + strlen(rfc) + 4;
 

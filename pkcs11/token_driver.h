@@ -206,6 +206,9 @@ CK_ULONG p11_object_key_bits(const struct p11_object *key);     /* modulus or fi
 /* "NOMBRE (RFC)" from a DER certificate's subject (2.5.4.41 name or CN, and
  * 2.5.4.45); malloc'd, NULL when the DER does not parse. */
 char *p11_cert_holder_label(const uint8_t *der, size_t len);
+/* The same for a 32-byte token label: the name is shortened (UTF-8 safe) so
+ * that " (RFC)" always fits in size - 1 bytes. 0, or -1 when unparsable. */
+int p11_cert_token_label(const uint8_t *der, size_t len, char *out, size_t size);
 
 /* Token flags for the PIN counters: tries_left < 0 means unknown (no flag),
  * 0 = locked, 1 = final try, less than max = count low. */

@@ -139,6 +139,20 @@ static void test_objects_from_cert(void **state)
 	p11_token_free(t);
 }
 
+static void test_token_label_fits(void **state)
+{
+	char l[33];
+
+	/* 34 bytes as "NAME (RFC)": the name gives way, the RFC stays whole */
+	assert_int_equal(p11_cert_token_label(cert_der, cert_len, l, sizeof(l)), 0);
+	assert_string_equal(l, "JUAN PÉREZ LÓP (PELJ800101AB1)");
+	assert_true(strlen(l) <= 32);
+	/* never half a UTF-8 character: 'Ó' (2 bytes) does not fit in 14 */
+	assert_int_equal(p11_cert_token_label(cert_der, cert_len, l, 31), 0);
+	assert_string_equal(l, "JUAN PÉREZ L (PELJ800101AB1)");
+	assert_int_equal(p11_cert_token_label((const uint8_t *)"junk", 4, l, sizeof(l)), -1);
+}
+
 static void test_template_matching(void **state)
 {
 	struct p11_token *t = make_token();
@@ -298,6 +312,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_objects_from_cert),
+		cmocka_unit_test(test_token_label_fits),
 		cmocka_unit_test(test_template_matching),
 		cmocka_unit_test(test_get_attribute_value),
 		cmocka_unit_test(test_pkcs1_matches_openssl),
