@@ -65,7 +65,8 @@ static int check(const struct resp_case *c, const struct verify_ocsp_opts *o)
 	ASN1_TIME *tu = ASN1_TIME_adj(NULL, now, 0, c->this_off);
 	ASN1_TIME *nu = c->next_off ? ASN1_TIME_adj(NULL, now, 0, c->next_off) : NULL;
 	ASN1_TIME *rev = ASN1_TIME_adj(NULL, now, -1, 0);
-	OCSP_basic_add1_status(bs, OCSP_cert_to_id(NULL, c->about ? c->about : leaf, issuer), c->status,
+	OCSP_CERTID *cid = OCSP_cert_to_id(NULL, c->about ? c->about : leaf, issuer);
+	OCSP_basic_add1_status(bs, cid, c->status,
 			       c->status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1,
 			       c->status == V_OCSP_CERTSTATUS_REVOKED ? rev : NULL, tu, nu);
 	if (c->nonce == 0)
@@ -93,6 +94,7 @@ static int check(const struct resp_case *c, const struct verify_ocsp_opts *o)
 	OCSP_RESPONSE_free(r);
 	OCSP_BASICRESP_free(bs);
 	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(cid);
 	ASN1_TIME_free(tu);
 	ASN1_TIME_free(nu);
 	ASN1_TIME_free(rev);
