@@ -47,7 +47,11 @@ inner() {
     . "$FIXDIR/fixtures.env"
     printf '%s\n' "$PIN" > "$T/pin"
     printf '%s\n' "$FIX_FISICA_PASSWORD" > "$T/efpw"
-    CARD="$FIX_FISICA_NAME (${FIX_FISICA_RFC}"   # the 32-byte token label
+    # The card's token label, as the module makes it to fit 32 bytes
+    CARD=$(timeout 60 pkcs11-tool --module "$P11" -T 2>/dev/null |
+        awk '/token label/ { sub(/^ *token label *: */, ""); l = $0 } /token model *: Llavero vcard/ { print l; exit }' |
+        sed 's/ *$//')
+    case $CARD in *"($FIX_FISICA_RFC"*) ;; *) fail "no vcard token with the RFC in its label: '$CARD'" ;; esac
     EF="e.firma $FIX_FISICA_RFC"
 
     nss certutil -N -d "sql:$DB" --empty-password
