@@ -75,8 +75,11 @@ static bool hid_interface(const char *ifdir, char *hidraw, size_t len, bool *fid
 		snprintf(path, sizeof(path), "%s/%s/hidraw", ifdir, e->d_name);
 		if ((h = opendir(path)) != NULL) {
 			while ((he = readdir(h)) != NULL)
-				if (strncmp(he->d_name, "hidraw", 6) == 0)
-					snprintf(hidraw, len, "/dev/%s", he->d_name);
+				if (strncmp(he->d_name, "hidraw", 6) == 0) {
+					int w = snprintf(hidraw, len, "/dev/%s", he->d_name);
+					if (w < 0 || (size_t)w >= len)
+						hidraw[0] = '\0';   /* a cut path would name another node */
+				}
 			closedir(h);
 		}
 	}
