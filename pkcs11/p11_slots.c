@@ -343,6 +343,9 @@ static void baseline_events(void)
 			continue;
 		s->reported_present = s->listed && reader_state(s->key, &st) && state_present(st);
 		s->reported_gen = st >> 16;
+		/* what C_GetSlotList(CK_TRUE, list) says before any count query */
+		s->card_present = s->reported_present;
+		s->pcsc_state = st;
 	}
 }
 
@@ -411,13 +414,17 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 		bool include;
 
 		p11_lock(s->lock);
-		if (tokenPresent && !pSlotList)
+		/* Also with a buffer: p11-kit (and others) call C_GetSlotList(TRUE,
+		 * list, &n) without a sizing call first. */
+		if (tokenPresent)
 			update_presence(s);
 		include = s->listed && (!tokenPresent || s->card_present);
 		p11_unlock(s->lock);
 		if (include)
 			ids[n++] = s->id;
 	}
+	llv_debug("C_GetSlotList(tokenPresent=%d, %s): %zu slots", tokenPresent ? 1 : 0,
+	          pSlotList ? "list" : "count", n);
 	if (!pSlotList) {
 		*pulCount = n;
 		return CKR_OK;
