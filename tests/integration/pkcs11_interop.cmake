@@ -19,3 +19,10 @@ if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
   #                   authentication to openssl s_server -Verify on loopback
   llavero_integration_test(pkcs11_openssl pkcs11_openssl.sh TIMEOUT 90)
 endif()
+if(TARGET llavero-pkcs11 AND TARGET llavero-vcard)
+  #   pkcs11_p11kit_pykcs11  p11-kit with the shipped llavero.module (mounted
+  #                   over p11-kit's directories in the namespace), GnuTLS
+  #                   p11tool list/export/test-sign, p11-kit-proxy.so, and
+  #                   PyKCS11 8 threads x 200 signatures (e.firma and vcard)
+  llavero_integration_test(pkcs11_p11kit_pykcs11 pkcs11_p11kit_pykcs11.sh TIMEOUT 90)
+endif()
