@@ -10,3 +10,5 @@ llavero_integration_test(pkcs11_pin pkcs11_pin.sh TIMEOUT 180)
 #   pkcs11_unrecognized  a non-PIV card (dumb_card.py on vpcd): "token not
 #                  recognized", C_OpenSession = CKR_TOKEN_NOT_RECOGNIZED
 llavero_integration_test(pkcs11_unrecognized pkcs11_unrecognized.sh TIMEOUT 60)
+#   pkcs11_exports the module exports the 92 C_* functions and nothing else
+llavero_integration_test(pkcs11_exports pkcs11_exports.sh TIMEOUT 30)
