@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages that Llavero's build, demo and tests need.
 # Idempotent and quiet: prints nothing and touches nothing when all are present.
+#   deps.sh          what the build needs
+#   deps.sh --test   also what only the test step needs (a browser)
 set -eu
 
 PACKAGES="
@@ -16,7 +18,12 @@ opensc yubico-piv-tool
 libnss3-tools libengine-pkcs11-openssl gnutls-bin p11-kit
 python3-pykcs11 softhsm2
 iproute2 util-linux procps
+libmicrohttpd-dev libsqlite3-dev
 "
+# llavero-idp's end-to-end test drives headless Chromium (acceptance 1 of the
+# server side): big, so only for the test step.
+TEST_PACKAGES="chromium"
+[ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

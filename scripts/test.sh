@@ -7,6 +7,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${LLAVERO_BUILD_DIR:-$ROOT/build}
 JOBS=$(nproc)
+"$ROOT/scripts/deps.sh" --test
 
 if [ "${LLAVERO_SKIP_ASAN:-0}" != 1 ]; then
     LLAVERO_BUILD_DIR=$BUILD-asan CMAKE_BUILD_TYPE=Debug \
