@@ -1,0 +1,160 @@
+// Shared by the end-to-end tests: Debian's Chromium in new headless mode
+// with the Llavero extension loaded and llavero-agent as its native
+// messaging host, a small static web server, and TAP-ish output.
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+import { readFileSync, writeFileSync, mkdirSync, chmodSync, existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+
+export const SRC = resolve(process.env.LLAVERO_SRC || join(dirname(fileURLToPath(import.meta.url)), '../..'));
+export const BUILD = resolve(process.env.LLAVERO_BUILD || join(SRC, 'build'));
+export const EXTENSION_DIR = join(SRC, 'web/extension');
+export const LLAVERO_JS = join(SRC, 'web/llavero.js');
+export const CHROMIUM = process.env.LLAVERO_CHROMIUM || '/usr/bin/chromium';
+export const HOST_NAME = 'mx.llavero.agent';
+
+// The extension's ID follows from the public key in its manifest.
+export function extensionId() {
+  const manifest = JSON.parse(readFileSync(join(EXTENSION_DIR, 'manifest.json'), 'utf8'));
+  const der = Buffer.from(manifest.key, 'base64');
+  return createHash('sha256').update(der).digest('hex').slice(0, 32)
+    .replace(/[0-9a-f]/g, (c) => String.fromCharCode(97 + parseInt(c, 16)));
+}
+
+let failures = 0;
+let count = 0;
+export function ok(cond, what, detail) {
+  count++;
+  if (cond) console.log(`ok ${count} - ${what}`);
+  else {
+    failures++;
+    console.log(`not ok ${count} - ${what}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`);
+  }
+  return cond;
+}
+export function failed() { return failures; }
+export function done() {
+  console.log(`1..${count}`);
+  if (failures) console.log(`# ${failures} failed`);
+  process.exitCode = failures ? 1 : 0;
+}
+
+// Writes D/NativeMessagingHosts/mx.llavero.agent.json pointing at a wrapper
+// that runs `agent` with exactly the environment given (plus PATH), its
+// stderr appended to D/agent.log.
+export function installNativeHost(userDataDir, agent, env = {}) {
+  const dir = join(userDataDir, 'NativeMessagingHosts');
+  mkdirSync(dir, { recursive: true });
+  const wrapper = join(userDataDir, 'llavero-agent-wrapper.sh');
+  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+  const lines = ['#!/bin/sh', '# Written by tests/e2e/lib.mjs: llavero-agent with the test\'s environment.'];
+  for (const [k, v] of Object.entries(env)) lines.push(`export ${k}=${q(v)}`);
+  lines.push(`exec ${q(agent)} "$@" 2>>${q(join(userDataDir, 'agent.log'))}`);
+  writeFileSync(wrapper, lines.join('\n') + '\n');
+  chmodSync(wrapper, 0o755);
+  writeFileSync(join(dir, `${HOST_NAME}.json`), JSON.stringify({
+    name: HOST_NAME,
+    description: 'Llavero agent (test)',
+    path: wrapper,
+    type: 'stdio',
+    allowed_origins: [`chrome-extension://${extensionId()}/`],
+  }, null, 2));
+}
+
+// Chromium, new headless mode, the extension loaded, nothing shared with the
+// machine: a fresh user data dir, TMPDIR/XDG dirs under scratch.
+export async function launch(scratch, { hostRules = '', extraArgs = [], noExtension = false } = {}) {
+  const userDataDir = join(scratch, 'profile');
+  mkdirSync(userDataDir, { recursive: true });
+  for (const d of ['tmp', 'config', 'cache']) mkdirSync(join(scratch, d), { recursive: true });
+  const args = [
+    '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--no-default-browser-check', '--disable-features=Translate,MediaRouter',
+    '--lang=es-MX',
+  ];
+  if (!noExtension) args.push(`--disable-extensions-except=${EXTENSION_DIR}`, `--load-extension=${EXTENSION_DIR}`);
+  if (hostRules) args.push(`--host-resolver-rules=${hostRules}`);
+  args.push(...extraArgs);
+  const env = {
+    ...process.env,
+    TMPDIR: join(scratch, 'tmp'),
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    XDG_CACHE_HOME: join(scratch, 'cache'),
+    HOME: scratch,
+  };
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,  // the args above choose the new headless mode
+    args,
+    ignoreDefaultArgs: noExtension ? ['--headless'] : ['--disable-extensions', '--headless'],
+    env,
+    locale: 'es-MX',
+    timeout: 60000,
+  });
+  return { context, userDataDir };
+}
+
+// Waits until the extension's service worker runs (its ID as Chromium sees it).
+export async function extensionWorker(context, timeout = 15000) {
+  const want = extensionId();
+  const find = () => context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${want}/`));
+  let w = find();
+  const until = Date.now() + timeout;
+  while (!w && Date.now() < until) {
+    await context.waitForEvent('serviceworker', { timeout: Math.max(1, until - Date.now()) }).catch(() => {});
+    w = find();
+  }
+  return w;
+}
+
+// A static server for test pages: `/llavero.js` is web/llavero.js, other
+// paths come from `pages` (path -> html). Resolves to the server.
+export function serve(pages, host = '127.0.0.1', port = 0) {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/llavero.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(readFileSync(LLAVERO_JS));
+      return;
+    }
+    if (Object.prototype.hasOwnProperty.call(pages, path)) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(pages[path]);
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok(server));
+  });
+}
+
+export const TEST_PAGE = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Llavero: página de prueba</title>
+<script src="/llavero.js"></script></head>
+<body><h1>Página de prueba de llavero.js</h1><p id="out"></p></body></html>
+`;
+
+// Runs fn(llavero, ...args) in the page; resolves to {ok, value} or
+// {ok:false, error:{name, code, message, retriesLeft}}.
+export function inPage(page, fn, ...args) {
+  return page.evaluate(async ([src, args]) => {
+    // eslint-disable-next-line no-new-func
+    const f = new Function('return (' + src + ')')();
+    try {
+      return { ok: true, value: await f(window.llavero, ...args) };
+    } catch (e) {
+      return { ok: false, error: { name: e && e.name, code: e && e.code, message: e && e.message,
+        retriesLeft: e && e.retriesLeft, isLlaveroError: !!(window.llavero && e instanceof window.llavero.LlaveroError) } };
+    }
+  }, [fn.toString(), args]);
+}
+
+export function readText(path) {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
