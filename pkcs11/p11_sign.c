@@ -421,7 +421,8 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_P
 			*pulSignatureLen = sig_len(s->sign->key);
 			keep = true;
 		} else {
-			/* a size query must not consume the digest: work on a copy */
+			/* sign_final checks the buffer size before it finishes
+			 * the digest, so CKR_BUFFER_TOO_SMALL keeps the operation */
 			rv = sign_final(s, pSignature, pulSignatureLen, &keep);
 		}
 		if (!keep && s->slot->token)
