@@ -35,6 +35,7 @@ static const struct route routes[] = {
 	{ "GET", "/cuenta", idp_route_account },
 	{ "POST", "/salir", idp_route_logout },
 	{ "GET", "/static/idp.js", idp_route_static },
+	{ "GET", "/static/llavero.js", idp_route_static },	/* web/llavero.js */
 	{ "GET", "/static/idp.css", idp_route_static },
 	{ "GET", "/authorize", idp_route_authorize },
 	{ "GET", "/continuar", idp_route_continue },

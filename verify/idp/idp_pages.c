@@ -25,6 +25,8 @@ void idp_page_begin(struct llv_buf *b, const char *title, const char *csrf)
 		llv_buf_put_str(b, "\">");
 	}
 	llv_buf_put_str(b, "<link rel=\"stylesheet\" href=\"/static/idp.css\">"
+			   /* web/llavero.js first: idp.js uses its window.llavero */
+			   "<script src=\"/static/llavero.js\" defer></script>"
 			   "<script src=\"/static/idp.js\" defer></script></head>\n<body><main>\n<h1>");
 	idp_html_escape(b, title);
 	llv_buf_put_str(b, "</h1>\n");
@@ -153,6 +155,11 @@ static const char idp_js[] =
 #include "idp_js.inc"
 	;
 
+/* web/llavero.js, the page client of the Llavero extension (embedded at build time). */
+static const char llavero_js[] =
+#include "llavero_js.inc"
+	;
+
 static const char idp_css[] =
 	"body{font-family:system-ui,sans-serif;background:#f6f3ee;color:#222;margin:0}"
 	"main{max-width:40rem;margin:2rem auto;background:#fff;padding:2rem;border-radius:8px;"
@@ -170,6 +177,8 @@ void idp_route_static(struct idp_ctx *ctx, struct idp_request *req, struct idp_r
 {
 	if (!strcmp(req->path, "/static/idp.js"))
 		idp_resp_text(resp, 200, "text/javascript; charset=utf-8", idp_js);
+	else if (!strcmp(req->path, "/static/llavero.js"))
+		idp_resp_text(resp, 200, "text/javascript; charset=utf-8", llavero_js);
 	else
 		idp_resp_text(resp, 200, "text/css; charset=utf-8", idp_css);
 }
