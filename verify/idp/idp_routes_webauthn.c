@@ -399,17 +399,17 @@ void idp_route_asr_result(struct idp_ctx *ctx, struct idp_request *req, struct i
 	}
 	if (ctx->store->ops->cred_get(ctx->store->ctx, wc.raw_id, wc.raw_id_len, &cred) ||
 	    ctx->store->ops->user_get(ctx->store->ctx, cred.user_id, &u)) {
-		failed(resp, 400, "Credencial desconocida");
+		failed(resp, 400, "webauthn-unknown-credential: Credencial desconocida");
 		goto out;
 	}
 	llv_json_get_int(p, "user_id", &uid);
 	if (uid && uid != (long long)cred.user_id) {
-		failed(resp, 400, "La credencial no pertenece a ese usuario");
+		failed(resp, 400, "webauthn-wrong-user: La credencial no pertenece a ese usuario");
 		goto out;
 	}
 	if (wc.user_handle && (wc.user_handle_len != sizeof(u.handle) ||
 			       memcmp(wc.user_handle, u.handle, sizeof(u.handle)))) {
-		failed(resp, 400, "userHandle no corresponde al usuario de la credencial");
+		failed(resp, 400, "webauthn-user-handle: userHandle no corresponde al usuario de la credencial");
 		goto out;
 	}
 	snprintf(key, sizeof(key), "cuenta:%lld", (long long)u.id);
