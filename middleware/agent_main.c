@@ -1,0 +1,82 @@
+/* llavero-agent: the native messaging host. The browser starts one process
+ * per connection; requests are answered one at a time until stdin ends. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+int main(int argc, char **argv)
+{
+	llv_log_init("llavero-agent");
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0)) {
+		printf("llavero-agent %s\n", LLAVERO_VERSION);
+		return 0;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("uso: llavero-agent\n"
+		       "  Anfitrión de mensajería nativa de Llavero: el navegador lo inicia y le habla\n"
+		       "  por stdin/stdout (middleware/PROTOCOL.md). Configuración: /etc/llavero/agent.conf\n"
+		       "  y ~/.config/llavero/agent.conf.\n");
+		return 0;
+	}
+	/* Chromium passes the caller's origin (chrome-extension://ID/) and, on
+	 * some platforms, --parent-window; Firefox the manifest path and the
+	 * extension ID. Neither matters: the page origin comes in each request. */
+	openlog("llavero-agent", LOG_PID, LOG_USER);
+
+	/* stdout is the browser's channel: keep a private copy and point fd 1 at
+	 * stderr, so nothing a library prints can corrupt a frame. */
+	int out = dup(STDOUT_FILENO);
+	if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		llv_error("cannot set up the output channel");
+		return 1;
+	}
+	fcntl(out, F_SETFD, FD_CLOEXEC);
+
+	struct agent_ctx a;
+	agent_ctx_init(&a);
+	if (agent_config_load(&a.cfg) != 0) {
+		llv_error("cannot load the configuration");
+		return 1;
+	}
+	int in = STDIN_FILENO, status = 0;
+	for (;;) {
+		char *body = NULL;
+		size_t len = 0;
+		uint32_t declared = 0;
+		int fr = agent_frame_read(agent_fd_read, &in, AGENT_MAX_IN, &body, &len, &declared);
+		if (fr == AGENT_FRAME_EOF)
+			break;
+		if (fr == AGENT_FRAME_TRUNCATED || fr == AGENT_FRAME_IO) {
+			llv_warn("input ended inside a message");
+			status = 1;
+			break;
+		}
+		char *resp;
+		if (fr == AGENT_FRAME_TOO_BIG) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "Mensaje de %u bytes; el máximo es %u", declared,
+				 AGENT_MAX_IN);
+			json_t *e = agent_error_json(AGENT_ERR_BAD_ARG, msg, -1);
+			resp = e ? json_dumps(e, JSON_COMPACT) : NULL;
+			json_decref(e);
+		} else {
+			resp = agent_handle(&a, body, len);
+		}
+		free(body);
+		int w = resp ? agent_frame_write(out, resp, strlen(resp)) : -1;
+		free(resp);
+		if (w != 0) {
+			status = 1;
+			break;
+		}
+	}
+	agent_ctx_clear(&a);
+	closelog();
+	return status;
+}

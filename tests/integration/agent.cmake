@@ -1,0 +1,11 @@
+# llavero-agent, the native messaging host (issue 6), driven like a browser
+# drives it, with a scripted pinentry (agent/pinentry-script).
+add_executable(agent-webeid-check ${CMAKE_CURRENT_SOURCE_DIR}/agent/agent_webeid_check.c)
+target_link_libraries(agent-webeid-check PRIVATE llavero_verify)
+#   agent_vcard   version; authenticate (Web eID token verified by
+#                 libllavero-verify for its origin and nonce only; pinentry
+#                 shows origin, holder, RFC); non-allowed origins refused with
+#                 no APDU; wrong PIN re-asked with retries left; cancel;
+#                 get-signing-certificate; sign raw and CMS verified by
+#                 openssl; malformed/oversized frames
+llavero_integration_test(agent_vcard agent_vcard.sh TIMEOUT 240)
