@@ -132,10 +132,6 @@ json_t *idp_oauth_token(struct idp_ctx *ctx, const struct idp_form *params,
 			const char *authorization, unsigned *status);
 /* The user-info claims of a user (and how they signed in). */
 json_t *idp_oauth_claims(struct idp_ctx *ctx, const struct idp_user *u, const char *method);
-/* PKCE S256: base64url(SHA-256(verifier)) == challenge; the verifier must
- * be 43..128 characters of [A-Za-z0-9-._~] (RFC 7636 4.1). */
-bool idp_pkce_s256_ok(const char *verifier, const char *challenge);
-
 /* Runs the server until SIGINT/SIGTERM (idp_http.c). */
 int idp_http_serve(struct idp_ctx *ctx, const char *listen, const char *port_file);
 

@@ -3,6 +3,7 @@
  * RFC 6750), plus the RFC 8414 metadata. Codes are single-use and
  * short-lived; a reused code also revokes the tokens issued from it. */
 #include "idp.h"
+#include "idp_pkce.h"
 #include "idp_session.h"
 
 #include "base64url.h"
@@ -16,44 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-bool idp_pkce_s256_ok(const char *verifier, const char *challenge)
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	char *enc;
-	size_t n;
-	bool ok;
-
-	if (!verifier || !challenge)
-		return false;
-	n = strlen(verifier);
-	if (n < 43 || n > 128)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = verifier[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_' || c == '~'))
-			return false;
-	}
-	SHA256((const unsigned char *)verifier, n, md);
-	if (!(enc = llv_base64url_encode(md, sizeof(md))))
-		return false;
-	ok = strlen(enc) == strlen(challenge) && llv_ct_memcmp(enc, challenge, strlen(enc)) == 0;
-	free(enc);
-	return ok;
-}
-
-static bool challenge_well_formed(const char *c)
-{
-	/* base64url of a SHA-256: 43 characters */
-	if (strlen(c) != 43)
-		return false;
-	for (; *c; c++)
-		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-		      *c == '-' || *c == '_'))
-			return false;
-	return true;
-}
 
 /* Redirects to redirect_uri with the given query parameters (NULL-terminated
  * name/value pairs; NULL values skipped). */
@@ -171,7 +134,7 @@ void idp_route_authorize(struct idp_ctx *ctx, struct idp_request *req, struct id
 			      "Solo se admite code_challenge_method=S256", "state", state, (const char *)NULL);
 		return;
 	}
-	if (!challenge_well_formed(challenge)) {
+	if (!idp_pkce_challenge_well_formed(challenge)) {
 		redirect_with(resp, redirect, "error", "invalid_request", "error_description",
 			      "code_challenge mal formado", "state", state, (const char *)NULL);
 		return;
