@@ -25,12 +25,14 @@ export function extensionId() {
 
 let failures = 0;
 let count = 0;
+const t0 = Date.now();
+const elapsed = () => `(${((Date.now() - t0) / 1000).toFixed(1)} s)`;
 export function ok(cond, what, detail) {
   count++;
-  if (cond) console.log(`ok ${count} - ${what}`);
+  if (cond) console.log(`ok ${count} - ${what} ${elapsed()}`);
   else {
     failures++;
-    console.log(`not ok ${count} - ${what}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`);
+    console.log(`not ok ${count} - ${what} ${elapsed()}${detail !== undefined ? ': ' + (typeof detail === 'string' ? detail : JSON.stringify(detail)) : ''}`);
   }
   return cond;
 }
@@ -157,4 +159,55 @@ export function inPage(page, fn, ...args) {
 
 export function readText(path) {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
+// The environment llavero-agent runs with in these tests: our PKCS#11 module
+// only, the scripted pinentry (tests/e2e/pinentry.py), no config file but
+// the test's own, debug logs (never PINs) in the profile's agent.log.
+export function agentEnv(scratch, extra = {}) {
+  const conf = join(scratch, 'agent.conf');
+  if (!existsSync(conf)) writeFileSync(conf, '# llavero-agent configuration of the e2e test\n');
+  return {
+    LLAVERO_LOG: 'debug',
+    LLAVERO_AGENT_CONF: conf,
+    LLAVERO_AGENT_PKCS11: join(BUILD, 'pkcs11/llavero-pkcs11.so'),
+    LLAVERO_PINENTRY: join(SRC, 'tests/e2e/pinentry.py'),
+    LLAVERO_TEST_PINENTRY_SCRIPT: join(scratch, 'pinentry.script'),
+    LLAVERO_TEST_PINENTRY_LOG: join(scratch, 'pinentry.log'),
+    TMPDIR: join(scratch, 'tmp'),
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    XDG_CACHE_HOME: join(scratch, 'cache'),
+    HOME: scratch,
+    ...extra,
+  };
+}
+
+// The person's next answers at the PIN dialog ('pin 123456', 'cancel', 'ok');
+// returns a function giving what the pinentry was shown since this call.
+export function pinentryScript(scratch, lines) {
+  const script = join(scratch, 'pinentry.script');
+  const log = join(scratch, 'pinentry.log');
+  writeFileSync(script, lines.join('\n') + '\n');
+  writeFileSync(script + '.pos', '0');
+  const from = readText(log).length;
+  return () => readText(log).slice(from);
+}
+
+// APDUs the card has answered so far (llavero-vcard stats --state F).
+import { execFileSync } from 'node:child_process';
+export function cardApdus() {
+  const out = execFileSync(process.env.LLAVERO_VCARD, ['stats', '--state', process.env.LLAVERO_VCARD_STATE], { encoding: 'utf8' });
+  const m = out.match(/apdus?\D*(\d+)/i);
+  return { count: m ? Number(m[1]) : NaN, raw: out };
+}
+
+// The generated identities' facts (tests/fixtures/gen-fixtures.sh writes
+// fixtures.env as KEY='value' lines).
+export function fixtures() {
+  const out = {};
+  for (const line of readText(process.env.LLAVERO_E2E_FIXTURES).split('\n')) {
+    const m = line.match(/^([A-Z0-9_]+)='(.*)'$/);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
 }

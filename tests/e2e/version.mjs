@@ -6,7 +6,7 @@
 //   node version.mjs SCRATCH
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { launch, installNativeHost, extensionWorker, extensionId, serve, TEST_PAGE, inPage, ok, done, BUILD, readText } from './lib.mjs';
+import { launch, installNativeHost, agentEnv, extensionWorker, extensionId, serve, TEST_PAGE, inPage, ok, done, BUILD, readText } from './lib.mjs';
 
 const scratch = process.argv[2];
 mkdirSync(scratch, { recursive: true });
@@ -16,10 +16,7 @@ const server = await serve({ '/': TEST_PAGE });
 const port = server.address().port;
 const { context, userDataDir } = await launch(scratch);
 try {
-  installNativeHost(userDataDir, agent, {
-    LLAVERO_LOG: 'debug',
-    LLAVERO_AGENT_CONF: join(scratch, 'agent.conf'),
-  });
+  installNativeHost(userDataDir, agent, agentEnv(scratch));
   const worker = await extensionWorker(context);
   ok(!!worker, `the extension runs with the ID fixed by its key (${extensionId()})`,
     context.serviceWorkers().map((w) => w.url()));
