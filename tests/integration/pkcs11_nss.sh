@@ -108,8 +108,8 @@ fi
 [ -r "$P11" ] || fail "llavero-pkcs11.so not built: $P11"
 command -v certutil >/dev/null && command -v modutil >/dev/null ||
     fail "certutil/modutil (libnss3-tools) are missing: scripts/deps.sh"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-p11nss.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-p11nss
+WORK=$SCRATCH
 trap 'exit 130' INT
 trap 'exit 143' TERM
 p11_fixtures

@@ -169,8 +169,8 @@ fi
 
 [ -r "$P11" ] || fail "llavero-pkcs11.so not built: $P11"
 [ -n "$ENGINE" ] && [ -r "$ENGINE" ] || fail "libp11's pkcs11 engine is missing (libengine-pkcs11-openssl: scripts/deps.sh)"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-p11ossl.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-p11ossl
+WORK=$SCRATCH
 trap 'exit 130' INT
 trap 'exit 143' TERM
 p11_fixtures

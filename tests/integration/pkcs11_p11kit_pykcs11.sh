@@ -112,8 +112,8 @@ fi
 command -v p11tool >/dev/null || fail "p11tool (gnutls-bin) is missing: scripts/deps.sh"
 command -v p11-kit >/dev/null || fail "p11-kit is missing: scripts/deps.sh"
 /usr/bin/python3 -c 'import PyKCS11, cryptography' 2>/dev/null || fail "python3-pykcs11 / python3-cryptography missing"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-p11kit.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-p11kit
+WORK=$SCRATCH
 trap 'exit 130' INT
 trap 'exit 143' TERM
 p11_fixtures

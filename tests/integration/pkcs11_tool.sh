@@ -181,8 +181,8 @@ fi
 
 [ -r "$P11" ] || fail "llavero-pkcs11.so not built: $P11"
 command -v pkcs11-tool >/dev/null || fail "pkcs11-tool (opensc) is missing"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-p11tool.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-p11tool
+WORK=$SCRATCH
 trap 'exit 130' INT
 trap 'exit 143' TERM
 p11_fixtures

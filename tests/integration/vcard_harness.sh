@@ -8,33 +8,15 @@
 set -eu
 
 : "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 ATR_EXPECTED="3b:8d:80:01:80:73:c0:21:c0:57:4c:6c:61:76:65:72:6f:c6"
 SELECT="00 A4 04 00 05 A0 00 00 03 08"
 PIN_OK="00 20 00 80 08 31 32 33 34 35 36 FF FF"
 PIN_BAD="00 20 00 80 08 39 39 39 39 39 39 FF FF"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-
-# card_state yes|no: waits (bounded) until reader 0 shows the card (or not).
-card_state() {
-    want=$1
-    case $want in yes) pat='^0 +Yes ' ;; no) pat='^0 +No ' ;; esac
-    i=0
-    while [ $i -lt 100 ]; do
-        opensc-tool -l 2>/dev/null | grep -Eq "$pat" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    opensc-tool -l >&2 || true
-    return 1
-}
-
 start_vcard() {
-    "$LLAVERO_VCARD" run --state "$LLAVERO_VCARD_STATE" --port "$LLAVERO_VCARD_PORT" \
-        >> "$LLAVERO_HARNESS_LOG/vcard.log" 2>&1 &
-    VPID=$!
+    vcard_start
     card_state yes || fail "restarted vcard did not come back"
 }
 
@@ -116,11 +98,11 @@ if [ "${1:-}" = inner ]; then
 fi
 
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-harness.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-vcard-harness
+WORK=$SCRATCH
 
 # Corrupt and truncated state files are refused, with the reason, untouched.
-"$VCARD" init --state "$WORK/good.state" >/dev/null || fail "init failed"
+vcard_init "$WORK/good.state"
 "$VCARD" init --state "$WORK/good.state" 2>/dev/null && fail "init overwrote an existing state"
 size=$(wc -c < "$WORK/good.state")
 cp "$WORK/good.state" "$WORK/flipped.state"
@@ -144,7 +126,6 @@ for f in flipped truncated; do
     ok "a $f state file is refused by run/status/provision and left as it was: $err"
 done
 
-"$VCARD" init --state "$WORK/card.state" >/dev/null || fail "init failed"
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$WORK/card.state" --port 35963 \
-    --log "$WORK/log" -- sh "$0" inner
+vcard_init "$WORK/card.state"
+pcsc_ns "$WORK/card.state" --port 35963 --log "$WORK/log" -- sh "$0" inner
 echo "PASS: vcard harness"

@@ -13,12 +13,10 @@
 set -eu
 
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 PIN=123456
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # p11 ARGS...: pkcs11-tool on OpenSC's module, bounded in time; output in
 # $T/p11.out (stdout+stderr).
@@ -160,26 +158,15 @@ fi
 
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
 [ -r "$P11" ] || fail "OpenSC's PKCS#11 module not found: $P11 (scripts/deps.sh)"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-opensc.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-FIXDIR=${LLAVERO_FIXTURES_DIR:-$LLAVERO_BUILD/fixtures}
-sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null || fail "fixture generation failed"
-# shellcheck disable=SC1091
-. "$FIXDIR/fixtures.env"
+scratch_dir llavero-vcard-opensc
+WORK=$SCRATCH
+gen_fixtures
 
 S=$WORK/card.state
-"$VCARD" init --state "$S" >/dev/null || fail "init failed"
-"$VCARD" provision --state "$S" --efirma "$FIX_FISICA_CER" "$FIX_FISICA_KEY" \
-    --password-file "$FIX_FISICA_PASS_FILE" --slot 9a >/dev/null || fail "provision 9a failed"
-"$VCARD" provision --state "$S" --efirma "$FIX_MORAL_CER" "$FIX_MORAL_KEY" \
-    --password-file "$FIX_MORAL_PASS_FILE" --slot 9c >/dev/null || fail "provision 9c failed"
-"$VCARD" provision --state "$S" --cert "$FIX_EC256_CERT_DER" --key "$FIX_EC256_KEY_PEM" \
-    --slot 9d >/dev/null || fail "provision 9d failed"
-"$VCARD" provision --state "$S" --cert "$FIX_EC384_CERT_DER" --key "$FIX_EC384_KEY" \
-    --password-file "$FIX_EC384_PASS_FILE" --slot 9e >/dev/null || fail "provision 9e failed"
+vcard_init "$S"
+vcard_provision "$S" 9a:fisica 9c:moral 9d:ec256 9e:ec384
 ok "card provisioned: 9A persona física, 9C persona moral (SAT .key), 9D P-256, 9E P-384"
 
 export WORK FIXDIR
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" \
-    -- sh "$0" inner || fail "OpenSC checks failed"
+pcsc_ns "$S" --log "$WORK/log" -- sh "$0" inner || fail "OpenSC checks failed"
 echo "PASS: vcard_opensc"

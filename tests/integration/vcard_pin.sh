@@ -11,6 +11,7 @@
 set -eu
 
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 SELECT=00A4040005A000000308
@@ -20,9 +21,6 @@ NEWPIN_OK=0020008008363534333231FFFF       # VERIFY 654321
 PUK_OK_HEX=3132333435363738                 # 12345678
 PUK_BAD_HEX=3837363534333231                # 87654321
 NEWPIN_HEX=313131313131FFFF                 # 111111
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # sw APDU...: selects the PIV applet, sends the APDUs (one opensc-tool
 # session), prints the last status word as 4 hex digits.
@@ -63,18 +61,6 @@ counters() {
     echo "PIN $pin/PUK $puk"
 }
 
-# card_state yes|no: waits (bounded) until reader 0 shows the card (or not).
-card_state() {
-    case $1 in yes) pat='^0 +Yes ' ;; *) pat='^0 +No ' ;; esac
-    i=0
-    while [ $i -lt 100 ]; do
-        opensc-tool -l 2>/dev/null | grep -Eq "$pat" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
 # restart SIGNAL: stops the running vcard by PID, starts it again on the
 # same state file and port.
 restart() {
@@ -86,9 +72,7 @@ restart() {
     # pcscd must see the card gone before the new process joins vpcd.
     card_state no || fail "the card stayed in the reader after the vcard stopped"
     sleep 0.5   # let vpcd's presence poll drop the old connection first
-    "$LLAVERO_VCARD" run --state "$LLAVERO_VCARD_STATE" --port "$LLAVERO_VCARD_PORT" \
-        >> "$LLAVERO_HARNESS_LOG/vcard.log" 2>&1 &
-    VPID=$!
+    vcard_start
     card_state yes || fail "restarted vcard did not come back"
 }
 
@@ -177,18 +161,13 @@ if [ "${1:-}" = inner ]; then
 fi
 
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-pin.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-FIXDIR=${LLAVERO_FIXTURES_DIR:-$LLAVERO_BUILD/fixtures}
-sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null || fail "fixture generation failed"
-# shellcheck disable=SC1091
-. "$FIXDIR/fixtures.env"
+scratch_dir llavero-vcard-pin
+WORK=$SCRATCH
+gen_fixtures
 S=$WORK/card.state
-"$VCARD" init --state "$S" --pin 123456 --puk 12345678 >/dev/null || fail "init failed"
-"$VCARD" provision --state "$S" --efirma "$FIX_FISICA_CER" "$FIX_FISICA_KEY" \
-    --password-file "$FIX_FISICA_PASS_FILE" --slot 9a >/dev/null || fail "provision 9a failed"
+vcard_init "$S" --pin 123456 --puk 12345678
+vcard_provision "$S" 9a:fisica
 
 export WORK FIXDIR
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" \
-    -- sh "$0" inner || fail "PIN/PUK checks failed"
+pcsc_ns "$S" --log "$WORK/log" -- sh "$0" inner || fail "PIN/PUK checks failed"
 echo "PASS: vcard_pin"

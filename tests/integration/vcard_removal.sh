@@ -15,44 +15,15 @@
 set -eu
 
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 BENCH=${LLAVERO_P11_BENCH:-$LLAVERO_BUILD/bench/p11-sign-bench}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 LOOP=50
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-
-card_state() {
-    case $1 in yes) pat='^0 +Yes ' ;; *) pat='^0 +No ' ;; esac
-    i=0
-    while [ $i -lt 100 ]; do
-        opensc-tool -l 2>/dev/null | grep -Eq "$pat" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# card_ready: waits (bounded) until the card is in and answers a connect
-# (opensc-tool -a reads its ATR): pcscd reports "present" a moment before
-# it has powered the card up.
-card_ready() {
-    card_state yes || return 1
-    i=0
-    while [ $i -lt 100 ]; do
-        opensc-tool -r "$LLAVERO_READER" -a >/dev/null 2>&1 && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
 # start_vcard: runs llavero-vcard again on the same state and port.
 start_vcard() {
-    "$LLAVERO_VCARD" run --state "$LLAVERO_VCARD_STATE" --port "$LLAVERO_VCARD_PORT" \
-        >> "$LLAVERO_HARNESS_LOG/vcard.log" 2>&1 &
-    VPID=$!
+    vcard_start
     card_ready || { kill -0 "$VPID" 2>/dev/null || echo "vcard $VPID exited" >&2; return 1; }
 }
 
@@ -239,18 +210,13 @@ if [ "${1:-}" = inner ]; then
 fi
 
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-removal.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-FIXDIR=${LLAVERO_FIXTURES_DIR:-$LLAVERO_BUILD/fixtures}
-sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null || fail "fixture generation failed"
-# shellcheck disable=SC1091
-. "$FIXDIR/fixtures.env"
+scratch_dir llavero-vcard-removal
+WORK=$SCRATCH
+gen_fixtures
 S=$WORK/card.state
-"$VCARD" init --state "$S" >/dev/null || fail "init failed"
-"$VCARD" provision --state "$S" --efirma "$FIX_FISICA_CER" "$FIX_FISICA_KEY" \
-    --password-file "$FIX_FISICA_PASS_FILE" --slot 9a >/dev/null || fail "provision 9a failed"
+vcard_init "$S"
+vcard_provision "$S" 9a:fisica
 
 export WORK FIXDIR BENCH
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" \
-    -- sh "$0" inner || fail "removal checks failed"
+pcsc_ns "$S" --log "$WORK/log" -- sh "$0" inner || fail "removal checks failed"
 echo "PASS: vcard_removal"

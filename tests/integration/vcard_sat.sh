@@ -9,15 +9,13 @@
 set -eu
 
 : "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 SAT=${LLAVERO_SAT_DIR:-}
 FIEL=$SAT/fiel-EKU9003173C9
 CER=$FIEL/EKU9003173C9.cer
 KEY=$FIEL/EKU9003173C9.key
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 inner() {
     T=$WORK/inner
@@ -62,8 +60,8 @@ if [ -z "$SAT" ] || [ ! -d "$SAT" ]; then
 fi
 [ -r "$CER" ] && [ -r "$KEY" ] || fail "SAT folder present but $FIEL lacks the .cer/.key"
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-sat.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+scratch_dir llavero-vcard-sat
+WORK=$SCRATCH
 printf '12345678a' > "$WORK/pass"
 chmod 600 "$WORK/pass"
 # The RFC from the certificate subject (2.5.4.45, x500UniqueIdentifier).
@@ -75,7 +73,7 @@ openssl pkcs8 -inform DER -in "$KEY" -passin "file:$WORK/pass" -out "$KEY_PEM" 2
     fail "openssl cannot decrypt EKU9003173C9.key with 12345678a"
 
 S=$WORK/card.state
-"$VCARD" init --state "$S" >/dev/null || fail "init failed"
+vcard_init "$S"
 "$VCARD" provision --state "$S" --efirma "$CER" "$KEY" --password-file "$WORK/pass" --slot 9c \
     > "$WORK/prov.out" 2>&1 || { cat "$WORK/prov.out" >&2; fail "provision of the SAT e.firma into 9c failed"; }
 "$VCARD" status --state "$S" | grep -q '^Ranura 9C.*RSA-2048.*EKU9003173C9' ||
@@ -83,6 +81,5 @@ S=$WORK/card.state
 ok "llavero-vcard provision --efirma imported the SAT e.firma (RFC $RFC) into 9C"
 
 export WORK RFC CER KEY KEY_PEM
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" \
-    -- sh "$0" inner || fail "SAT e.firma checks failed"
+pcsc_ns "$S" --log "$WORK/log" -- sh "$0" inner || fail "SAT e.firma checks failed"
 echo "PASS: vcard_sat"

@@ -11,11 +11,9 @@
 set -eu
 
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}" "${LLAVERO_HARNESS:?}"
+. "$LLAVERO_HARNESS/testlib.sh"
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 
 # ypt ARGS...: yubico-piv-tool on the harness reader (its default reader
 # filter is "Yubikey"); output in $T/ypt.out.
@@ -108,18 +106,13 @@ fi
 
 command -v yubico-piv-tool >/dev/null || fail "yubico-piv-tool is missing (scripts/deps.sh)"
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-vcard-yubico.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-FIXDIR=${LLAVERO_FIXTURES_DIR:-$LLAVERO_BUILD/fixtures}
-sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null || fail "fixture generation failed"
-# shellcheck disable=SC1091
-. "$FIXDIR/fixtures.env"
+scratch_dir llavero-vcard-yubico
+WORK=$SCRATCH
+gen_fixtures
 S=$WORK/card.state
-"$VCARD" init --state "$S" >/dev/null || fail "init failed"
-"$VCARD" provision --state "$S" --efirma "$FIX_FISICA_CER" "$FIX_FISICA_KEY" \
-    --password-file "$FIX_FISICA_PASS_FILE" --slot 9a >/dev/null || fail "provision 9a failed"
+vcard_init "$S"
+vcard_provision "$S" 9a:fisica
 
 export WORK FIXDIR
-LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" --verbose \
-    -- sh "$0" inner || fail "yubico-piv-tool checks failed"
+pcsc_ns "$S" --log "$WORK/log" --verbose -- sh "$0" inner || fail "yubico-piv-tool checks failed"
 echo "PASS: vcard_yubico"

@@ -17,30 +17,13 @@ RUNNER="$LLAVERO_BUILD/firmware-test/conformance/llavero-ctap-conformance"
 VKEY="$LLAVERO_BUILD/firmware-test/vkey/llavero-vkey"
 VCARD="$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard"
 HARNESS="${LLAVERO_HARNESS:-$LLAVERO_SRC/tests/harness}/pcsc-ns.sh"
+. "${HARNESS%/*}/testlib.sh"
 HID_CHECKS=58
 PCSC_CHECKS=31
-T=$(mktemp -d "${TMPDIR:-/tmp}/llv-conf.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+scratch_dir llv-conf
+T=$SCRATCH
 trap 'exit 1' INT TERM
-fail() { echo "FALLA: $*" >&2; [ -f "$T/vkey.log" ] && tail -n 30 "$T/vkey.log" >&2; exit 1; }
-
-# wait_for FILE PID: until FILE exists (a socket), while PID lives.
-wait_for() {
-	i=0
-	while ! [ -S "$1" ]; do
-		kill -0 "$2" 2>/dev/null || fail "llavero-vkey terminó al arrancar"
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "llavero-vkey no creó $1"
-		sleep 0.1
-	done
-}
+TL_FAIL_WORD=FALLA TL_FAIL_LOG="$T/vkey.log"
 
 check_summary() { # OUT EXPECTED_PASSED
 	grep -v '^[0-9]\{8\} ' "$1"
@@ -50,9 +33,7 @@ check_summary() { # OUT EXPECTED_PASSED
 case $MODE in
 socket)
 	"$VKEY" init --state "$T/k.state" || fail "init"
-	"$VKEY" run --state "$T/k.state" --socket "$T/k.sock" 2>"$T/vkey.log" &
-	pid=$!
-	wait_for "$T/k.sock" "$pid"
+	start_vkey "$T/k.state" "$T/k.sock" "$T/vkey.log"
 	"$RUNNER" --socket "$T/k.sock" >"$T/out" 2>&1 || { cat "$T/out"; fail "el runner falló (socket)"; }
 	check_summary "$T/out" $HID_CHECKS
 	;;
@@ -98,12 +79,9 @@ while True:
         break
     c.send(r)
 ' "$T/echo.sock" &
-	pid=$!
-	i=0
-	while ! [ -e "$T/echo.sock.ready" ]; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "el dispositivo falso no arrancó"
-		sleep 0.1
-	done
+	track_pid $!
+	# shellcheck disable=SC2016  # expanded by wait_for at each try
+	wait_for '[ -e "$T/echo.sock.ready" ]' 10 || fail "el dispositivo falso no arrancó"
 	rc=0
 	"$RUNNER" --socket "$T/echo.sock" >"$T/out" 2>&1 || rc=$?
 	cat "$T/out"

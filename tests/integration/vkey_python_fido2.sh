@@ -15,18 +15,11 @@ HERE="$LLAVERO_SRC/tests/integration/vkey"
 VCARD="$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard"
 VKEY="$LLAVERO_BUILD/firmware-test/vkey/llavero-vkey"
 HARNESS="${LLAVERO_HARNESS:-$LLAVERO_SRC/tests/harness}/pcsc-ns.sh"
-T=$(mktemp -d "${TMPDIR:-/tmp}/llv-pyfido2.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+. "${HARNESS%/*}/testlib.sh"
+scratch_dir llv-pyfido2
+T=$SCRATCH
 trap 'exit 1' INT TERM
-fail() { echo "FALLA: $*" >&2; [ -f "$T/vkey.log" ] && tail -n 30 "$T/vkey.log" >&2; exit 1; }
+TL_FAIL_WORD=FALLA TL_FAIL_LOG="$T/vkey.log"
 
 "$PY" -c 'import fido2, fido2.pcsc' || fail "python3-fido2 / python3-pyscard no cargan en $PY (scripts/deps.sh)"
 
@@ -88,14 +81,7 @@ echo "PASS pcsc --fido-up deny -> OPERATION_DENIED"
 K="$T/vkey.state"
 "$VKEY" init --state "$K" || fail "llavero-vkey init"
 "$VKEY" attestation-ca --state "$K" >"$T/vkey-ca.pem" || fail "attestation-ca"
-"$VKEY" run --state "$K" --socket "$T/vkey.sock" 2>"$T/vkey.log" &
-pid=$!
-i=0
-while ! [ -S "$T/vkey.sock" ]; do
-	kill -0 "$pid" 2>/dev/null || fail "llavero-vkey terminó al arrancar"
-	i=$((i + 1)); [ "$i" -lt 100 ] || fail "llavero-vkey no creó su socket"
-	sleep 0.1
-done
+start_vkey "$K" "$T/vkey.sock" "$T/vkey.log"
 "$PY" "$HERE/fido2_python.py" --socket "$T/vkey.sock" --ca "$T/vkey-ca.pem" >"$T/sock.out" 2>&1 \
 	|| { cat "$T/sock.out" >&2; fail "python3-fido2 por el socket"; }
 cat "$T/sock.out"

@@ -5,20 +5,13 @@
 # and the attestation chain checked by OpenSSL.
 set -eu
 : "${LLAVERO_BUILD:?}"
+. "${LLAVERO_HARNESS:-$(dirname "$0")/../../harness}/testlib.sh"
 VKEY="$LLAVERO_BUILD/firmware-test/vkey/llavero-vkey"
 CLIENT="$LLAVERO_BUILD/tests/integration/vkey_fido2_client"
-T=$(mktemp -d "${TMPDIR:-/tmp}/llv-vkey.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
+scratch_dir llv-vkey
+T=$SCRATCH
 trap 'exit 1' INT TERM
-fail() { echo "FALLA: $*" >&2; [ -f "$T/vkey.log" ] && tail -n 40 "$T/vkey.log" >&2; exit 1; }
+TL_FAIL_WORD=FALLA TL_FAIL_LOG="$T/vkey.log" TL_FAIL_LINES=40
 
 S="$T/vkey.state"
 "$VKEY" --help >/dev/null || fail "--help"
@@ -43,14 +36,7 @@ rc=0; "$VKEY" up --state "$S" touch 2>/dev/null || rc=$?
 # Random UDP ports, so parallel runs do not collide.
 DEV=$(( 20000 + $$ % 20000 ))
 HOST=$(( DEV + 1 ))
-"$VKEY" run --state "$S" --socket "$T/vkey.sock" --udp-ports "$DEV:$HOST" -v 2>"$T/vkey.log" &
-pid=$!
-i=0
-while ! { [ -S "$T/vkey.sock" ] && [ -S "$S.ctl" ]; }; do
-	kill -0 "$pid" 2>/dev/null || fail "llavero-vkey terminó al arrancar"
-	i=$((i + 1)); [ "$i" -lt 100 ] || fail "llavero-vkey no creó sus sockets"
-	sleep 0.1
-done
+start_vkey "$S" "$T/vkey.sock" "$T/vkey.log" --udp-ports "$DEV:$HOST" -v
 # A second process on the same state is refused.
 rc=0; "$VKEY" run --state "$S" --socket "$T/vkey2.sock" 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "segundo proceso sobre el mismo estado: código $rc (se esperaba 3)"
@@ -66,9 +52,7 @@ openssl x509 -inform DER -in "$T/x5c-packed.der" -out "$T/batch.pem" || fail "x5
 openssl verify -CAfile "$T/ca.pem" "$T/batch.pem" || fail "el certificado de lote no encadena con la CA"
 
 grep -q "clientPIN: contenido omitido" "$T/vkey.log" || fail "-v no registró las tramas clientPIN (omitidas)"
-kill "$pid"
-wait "$pid" || true
-pid=
+stop_pid "$VKEY_PID"
 [ ! -e "$S.ctl" ] || fail "el socket de control quedó tras terminar"
 # The state written by the run still loads.
 "$VKEY" attestation-ca --state "$S" >/dev/null || fail "el estado guardado no carga"
