@@ -124,32 +124,34 @@ static CK_RV do_select(struct piv *p, struct llv_buf *resp)
 	return sw == 0x9000 ? CKR_OK : CKR_TOKEN_NOT_RECOGNIZED;
 }
 
-/* One command; after a card reset (someone else reset it) the application
- * is selected again and the command, which never reached PIV, resent. */
+static void wipe_puk(struct piv *p);
+
+/* The card was reset by someone else (pcsc_card.c reconnected it): select
+ * PIV again before the command that found the reset goes out, so it reaches
+ * PIV, and forget what the reset cleared (the PUK kept from an SO login: the
+ * core marks the login as lost). The PIN is never sent again here. */
+static CK_RV piv_on_reset(struct p11_card *card, void *ctx)
+{
+	struct piv *p = ctx;
+	struct llv_buf ignore = LLV_BUF_INIT;
+	CK_RV rv;
+
+	(void)card;
+	llv_info("piv: card was reset; selecting PIV again");
+	wipe_puk(p);
+	p->counters_valid = false;
+	rv = do_select(p, &ignore);
+	llv_buf_free(&ignore);
+	return rv == CKR_TOKEN_NOT_RECOGNIZED ? CKR_DEVICE_ERROR : rv;
+}
+
+/* One command (a reset card is handled below it, see piv_on_reset). */
 static CK_RV cmd(struct piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                  size_t len, bool le, struct llv_buf *resp, uint16_t *sw)
 {
-	CK_RV rv;
-
 	if (ins == INS_VERIFY || ins == INS_CHANGE_REFERENCE || ins == INS_RESET_RETRY)
 		p->counters_valid = false;
-	rv = p11_card_apdu(p->card, 0x00, ins, p1, p2, data, len, le, resp, sw);
-	if (rv == CKR_OK && p11_card_was_reset(p->card)) {
-		struct llv_buf ignore = LLV_BUF_INIT;
-
-		llv_info("piv: card was reset; selecting PIV again");
-		rv = do_select(p, &ignore);
-		llv_buf_free(&ignore);
-		if (rv == CKR_OK && ins != INS_VERIFY && ins != INS_CHANGE_REFERENCE &&
-		    ins != INS_RESET_RETRY) {
-			llv_buf_clear(resp);
-			rv = p11_card_apdu(p->card, 0x00, ins, p1, p2, data, len, le, resp, sw);
-		} else if (rv == CKR_OK) {
-			/* a PIN command on a reset card: do not repeat it; the
-			 * caller sees the card's answer to the first try */
-		}
-	}
-	return rv;
+	return p11_card_apdu(p->card, 0x00, ins, p1, p2, data, len, le, resp, sw);
 }
 
 /* GET DATA of an object; CKR_OK with the 53 value in *out (a view into
@@ -254,6 +256,7 @@ static CK_RV piv_probe(struct p11_card *card, void **priv)
 		return rv;
 	}
 	llv_debug("piv: %s recognised (%s)", p->aid->name, p->model);
+	p11_card_on_reset(card, piv_on_reset, p);
 	*priv = p;
 	return CKR_OK;
 }
@@ -678,6 +681,7 @@ static void piv_release(void *priv)
 
 	if (!p)
 		return;
+	p11_card_on_reset(p->card, NULL, NULL);
 	wipe_puk(p);
 	free(p);
 }

@@ -126,6 +126,20 @@ CK_RV p11_slot_driver_rv(struct p11_slot *slot, CK_RV rv)
 		p11_slot_drop_token(slot);
 		if (!slot->is_file)
 			slot->card_present = false;
+		return rv;
+	}
+	/* Another application reset the card during this call (pcsc_card.c
+	 * reconnected it and the driver selected its application again): the
+	 * card forgot the verified PIN, so every session of the token falls back
+	 * to a public state (C_GetSessionInfo says CKS_RO/RW_PUBLIC_SESSION and
+	 * the application logs in again). The PIN is never sent again for it.
+	 * A C_Login whose VERIFY went out after the reset sets the new state
+	 * after this. */
+	if (slot->card && slot->token && p11_card_was_reset(slot->card) &&
+	    slot->token->user != P11_NO_USER) {
+		llv_info("slot %lu: the card was reset by another application; login lost",
+		         (unsigned long)slot->id);
+		slot->token->user = P11_NO_USER;
 	}
 	return rv;
 }
@@ -249,8 +263,10 @@ CK_RV p11_slot_token(struct p11_slot *slot, bool check_presence)
 		if (rv == CKR_OK)
 			rv = load_token(slot, drivers[i], priv);
 	}
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		(void)p11_card_was_reset(slot->card);   /* nobody was logged in yet */
 		return CKR_OK;
+	}
 	p11_card_free(slot->card, false);
 	slot->card = NULL;
 	if (rv == CKR_TOKEN_NOT_RECOGNIZED) {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <PCSC/pcsclite.h>
 
@@ -18,8 +19,11 @@ struct p11_card {
 	char *reader;
 	uint8_t atr[MAX_ATR_SIZE];
 	size_t atr_len;
-	bool reset;
+	bool reset;                 /* reset by someone else; not yet told to the core */
 	bool in_tx;
+	bool in_reset_hook;
+	p11_card_reset_fn on_reset; /* the driver re-selects its application */
+	void *on_reset_ctx;
 	bool extended;              /* extended Lc/Le (from the ATR) */
 	p11_card_xfer_fn xfer;      /* a card without PC/SC (tests, fuzzing) */
 	void *xfer_ctx;
@@ -81,25 +85,124 @@ void p11_pcsc_shutdown(bool forked)
 	pthread_mutex_unlock(&ctx_mutex);
 }
 
+/* Does a PC/SC result say the card (or its reader) is gone? */
+static bool rc_card_gone(LONG rc)
+{
+	return rc == (LONG)SCARD_W_REMOVED_CARD || rc == (LONG)SCARD_E_NO_SMARTCARD ||
+	       rc == (LONG)SCARD_E_READER_UNAVAILABLE || rc == (LONG)SCARD_E_UNKNOWN_READER ||
+	       rc == (LONG)SCARD_E_NO_READERS_AVAILABLE;
+}
+
 static CK_RV map_rc(struct p11_card *c, LONG rc)
 {
-	switch (rc) {
-	case SCARD_S_SUCCESS:
+	if (rc == SCARD_S_SUCCESS)
 		return CKR_OK;
-	case SCARD_W_REMOVED_CARD:
-	case SCARD_E_NO_SMARTCARD:
-	case SCARD_E_READER_UNAVAILABLE:
-	case SCARD_E_UNKNOWN_READER:
-	case SCARD_E_NO_READERS_AVAILABLE:
+	if (rc_card_gone(rc))
 		return CKR_DEVICE_REMOVED;
-	default:
-		if (p11_pcsc_service_lost(rc)) {
-			p11_pcsc_context_lost(c->ctx);
-			return CKR_DEVICE_REMOVED;
-		}
-		llv_warn("pcsc: %s: %s", c->reader, pcsc_stringify_error(rc));
-		return CKR_DEVICE_ERROR;
+	if (p11_pcsc_service_lost(rc)) {
+		p11_pcsc_context_lost(c->ctx);
+		return CKR_DEVICE_REMOVED;
 	}
+	return CKR_DEVICE_ERROR;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* After a transmit (or reconnect) that failed without saying why: is the card
+ * still in the reader? A card pulled while an APDU is in flight makes the
+ * reader driver fail the exchange (pcscd answers SCARD_E_NOT_TRANSACTED), but
+ * pcscd only notices the removal on its next presence poll, a few hundred ms
+ * later (vpcd and most CCID readers: ~400 ms). Until then the handle and the
+ * reader state still say "present". So: ask the handle (SCardStatus says
+ * SCARD_W_REMOVED_CARD once pcscd knows, also when another card is in by now),
+ * then wait on the reader state for at most CARD_GONE_WAIT_MS for pcscd to see
+ * the card leave. A private context for the wait: pcsclite holds a context's
+ * lock for the whole SCardGetStatusChange, which would stall other slots. */
+#define CARD_GONE_WAIT_MS 500
+
+static bool card_gone(struct p11_card *c)
+{
+	SCARD_READERSTATE rs;
+	SCARDCONTEXT tctx;
+	uint8_t atr[MAX_ATR_SIZE];
+	DWORD state = 0, proto = 0, atr_len = sizeof(atr), rlen = 0;
+	struct timespec t0;
+	bool gone = false;
+	LONG rc;
+
+	rc = SCardStatus(c->h, NULL, &rlen, &state, &proto, atr, &atr_len);
+	if (rc_card_gone(rc) || p11_pcsc_service_lost(rc))
+		return true;
+	if (rc == SCARD_S_SUCCESS && (state & SCARD_ABSENT))
+		return true;
+	if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &tctx) != SCARD_S_SUCCESS)
+		return true;   /* pcscd itself is gone */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = c->reader;
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	rc = SCardGetStatusChange(tctx, 0, &rs, 1);
+	for (;;) {
+		long left;
+		DWORD seen;
+
+		if (rc != SCARD_S_SUCCESS && rc != (LONG)SCARD_E_TIMEOUT) {
+			gone = rc_card_gone(rc) || p11_pcsc_service_lost(rc);
+			break;
+		}
+		if (rs.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE |
+		                       SCARD_STATE_EMPTY | SCARD_STATE_MUTE) ||
+		    !(rs.dwEventState & SCARD_STATE_PRESENT)) {
+			gone = true;
+			break;
+		}
+		if (rs.dwCurrentState != SCARD_STATE_UNAWARE &&
+		    (rs.dwEventState >> 16) != (rs.dwCurrentState >> 16)) {
+			gone = true;   /* removed and inserted again meanwhile */
+			break;
+		}
+		left = CARD_GONE_WAIT_MS - elapsed_ms(&t0);
+		if (left <= 0)
+			break;
+		seen = rs.dwCurrentState == SCARD_STATE_UNAWARE ? rs.dwEventState : rs.dwCurrentState;
+		rs.dwCurrentState = seen & ~(DWORD)SCARD_STATE_CHANGED;
+		rc = SCardGetStatusChange(tctx, (DWORD)left, &rs, 1);
+		if (rc == (LONG)SCARD_E_TIMEOUT)
+			break;
+	}
+	SCardReleaseContext(tctx);
+	if (!gone) {
+		/* pcscd may have learnt it from the handle's side meanwhile */
+		atr_len = sizeof(atr);
+		rlen = 0;
+		rc = SCardStatus(c->h, NULL, &rlen, &state, &proto, atr, &atr_len);
+		gone = rc_card_gone(rc) || (rc == SCARD_S_SUCCESS && (state & SCARD_ABSENT));
+	}
+	llv_debug("pcsc: %s: card %s after %ld ms", c->reader, gone ? "gone" : "still there",
+	          elapsed_ms(&t0));
+	return gone;
+}
+
+/* A failed transmit, reconnect or transaction: gone cards and a gone pcscd are
+ * CKR_DEVICE_REMOVED, whatever error the exchange itself saw. */
+static CK_RV failed(struct p11_card *c, LONG rc)
+{
+	CK_RV rv = map_rc(c, rc);
+
+	if (rv == CKR_DEVICE_ERROR && card_gone(c)) {
+		llv_info("pcsc: %s: the card left during the exchange (%s)", c->reader,
+		         pcsc_stringify_error(rc));
+		return CKR_DEVICE_REMOVED;
+	}
+	if (rv == CKR_DEVICE_ERROR)
+		llv_warn("pcsc: %s: %s", c->reader, pcsc_stringify_error(rc));
+	return rv;
 }
 
 CK_RV p11_card_connect(const char *reader, struct p11_card **out)
@@ -124,11 +227,15 @@ CK_RV p11_card_connect(const char *reader, struct p11_card **out)
 	                  &c->h, &c->proto);
 	if (rc != SCARD_S_SUCCESS) {
 		rv = map_rc(c, rc);
+		if (rv == CKR_DEVICE_ERROR)
+			llv_warn("pcsc: %s: SCardConnect: %s", reader, pcsc_stringify_error(rc));
 		goto fail;
 	}
 	rc = SCardStatus(c->h, NULL, &rlen, &state, &proto, c->atr, &atr_len);
 	if (rc != SCARD_S_SUCCESS) {
 		rv = map_rc(c, rc);
+		if (rv == CKR_DEVICE_ERROR)
+			llv_warn("pcsc: %s: SCardStatus: %s", reader, pcsc_stringify_error(rc));
 		SCardDisconnect(c->h, SCARD_LEAVE_CARD);
 		goto fail;
 	}
@@ -193,11 +300,22 @@ bool p11_card_was_reset(struct p11_card *c)
 	return r;
 }
 
+void p11_card_on_reset(struct p11_card *c, p11_card_reset_fn fn, void *ctx)
+{
+	c->on_reset = fn;
+	c->on_reset_ctx = ctx;
+}
+
 unsigned long p11_card_apdu_count(const struct p11_card *c)
 {
 	return c->apdus;
 }
 
+/* The card was reset by another application (SCARD_W_RESET_CARD): its
+ * security state (PIN verified) and selected application are gone. Reconnect,
+ * let the driver select its application again (the hook; its own APDUs go
+ * through here too, so it is not called again from inside), and remember the
+ * reset for the core (p11_card_was_reset), which marks the login as lost. */
 static CK_RV reconnect(struct p11_card *c)
 {
 	DWORD proto;
@@ -205,14 +323,25 @@ static CK_RV reconnect(struct p11_card *c)
 	                         SCARD_LEAVE_CARD, &proto);
 
 	if (rc != SCARD_S_SUCCESS)
-		return map_rc(c, rc);
+		return failed(c, rc);
+	llv_info("pcsc: %s: the card was reset by another application; reconnected", c->reader);
 	c->proto = proto;
 	c->reset = true;
+	if (c->on_reset && !c->in_reset_hook) {
+		CK_RV rv;
+
+		c->in_reset_hook = true;
+		rv = c->on_reset(c, c->on_reset_ctx);
+		c->in_reset_hook = false;
+		return rv;
+	}
 	return CKR_OK;
 }
 
-/* One raw exchange; a reset card is reconnected and the command sent again
- * (it never reached the card, so this repeats nothing). */
+/* One raw exchange. SCARD_W_RESET_CARD: pcscd refused the command without
+ * sending it (the handle has not seen the reset yet), so after the reconnect
+ * (and the driver's re-SELECT) it is sent once, for the first time, to the
+ * same application. A PIN command is therefore never sent twice. */
 static CK_RV xchg(struct p11_card *c, const uint8_t *cmd, size_t len, uint8_t *rsp, DWORD *rlen)
 {
 	const SCARD_IO_REQUEST *pci = c->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
@@ -246,8 +375,15 @@ static CK_RV xchg(struct p11_card *c, const uint8_t *cmd, size_t len, uint8_t *r
 	}
 	c->apdus++;
 	if (rc != SCARD_S_SUCCESS)
-		return map_rc(c, rc);
+		return failed(c, rc);
 	if (*rlen < 2) {
+		/* vpcd answers a card that left mid-command with no bytes and
+		 * SCARD_S_SUCCESS: the same check as for a failed transmit */
+		if (card_gone(c)) {
+			llv_info("pcsc: %s: the card left during the exchange (empty response)",
+			         c->reader);
+			return CKR_DEVICE_REMOVED;
+		}
 		llv_warn("pcsc: %s: response of %lu bytes", c->reader, (unsigned long)*rlen);
 		return CKR_DEVICE_ERROR;
 	}
@@ -421,7 +557,7 @@ CK_RV p11_card_begin(struct p11_card *c)
 		rc = SCardBeginTransaction(c->h);
 	}
 	if (rc != SCARD_S_SUCCESS)
-		return map_rc(c, rc);
+		return failed(c, rc);
 	c->in_tx = true;
 	return CKR_OK;
 }

@@ -3,8 +3,13 @@
  * follows ISO 7816-4: 61xx -> GET RESPONSE until done, 6Cxx -> resend with
  * the right Le, command chaining (CLA | 0x10) for data over 255 bytes.
  * Card gone (SCARD_W_REMOVED_CARD, SCARD_E_NO_SMARTCARD, reader gone,
- * pcscd gone) -> CKR_DEVICE_REMOVED. A card reset by another application is
- * reconnected and reported once through p11_card_was_reset(). */
+ * pcscd gone) -> CKR_DEVICE_REMOVED; so is a failed exchange (e.g.
+ * SCARD_E_NOT_TRANSACTED: the card was pulled with the APDU in flight) when
+ * the reader state, checked with a wait of at most 500 ms for pcscd to notice,
+ * says the card left; otherwise CKR_DEVICE_ERROR. A card reset by another
+ * application is reconnected, the driver's reset hook re-selects its
+ * application, the command is sent, and the reset is reported once through
+ * p11_card_was_reset() (the core then marks the login as lost). */
 #ifndef LLAVERO_PKCS11_PCSC_CARD_H
 #define LLAVERO_PKCS11_PCSC_CARD_H
 
@@ -40,8 +45,15 @@ CK_RV p11_card_new_virtual(const uint8_t *atr, size_t atr_len, p11_card_xfer_fn 
                            struct p11_card **out);
 void p11_card_free(struct p11_card *c, bool forked);
 const uint8_t *p11_card_atr(const struct p11_card *c, size_t *len);
-/* true once after the card was reset by someone else (security state lost). */
+/* true once after the card was reset by someone else (security state lost).
+ * For the core, which drops the login; drivers use p11_card_on_reset. */
 bool p11_card_was_reset(struct p11_card *c);
+/* Called after a reset card was reconnected, before the command that found
+ * the reset is sent: the driver selects its application again (its APDUs
+ * from here do not call the hook again) and forgets what the reset cleared.
+ * fn NULL: no hook. */
+typedef CK_RV (*p11_card_reset_fn)(struct p11_card *c, void *ctx);
+void p11_card_on_reset(struct p11_card *c, p11_card_reset_fn fn, void *ctx);
 
 /* Sends one command APDU. data up to 65535 bytes (chained in 255-byte
  * pieces when over 255); le_present adds Le = 00. The response data go to

@@ -3,6 +3,7 @@
  * test (pkcs11_events.sh) runs it inside pcsc-ns.sh and gives it commands:
  *   LLV_REMOVE, LLV_INSERT   take the card out / put it back (and wait)
  *   LLV_RESTART_PCSCD        kill pcscd and start it again (and wait)
+ *   LLV_RESET_CARD           another application resets the card (optional)
  * Usage: p11-events MODULE PIN. Prints "ok - ..." lines; exits 1 on the first
  * failure. */
 #include <dlfcn.h>
@@ -219,6 +220,32 @@ int main(int argc, char **argv)
 	k = find_key(h, 0x01);
 	EXPECT(sign_once(h, k), CKR_OK);
 	ok("pulled between calls: C_Sign gets CKR_DEVICE_REMOVED, then CKR_SESSION_HANDLE_INVALID; re-inserted card signs");
+
+	/* 5b. another application resets the card (opensc-tool --reset): the
+	 * module reconnects and selects PIV again, the card forgot the PIN, so
+	 * the session falls back to a public state and the application logs in
+	 * again; the module never sends the PIN by itself */
+	if (getenv("LLV_RESET_CARD")) {
+		CK_RV rv;
+
+		EXPECT(f->C_GetSessionInfo(h, &sinfo), CKR_OK);
+		if (sinfo.state != CKS_RO_USER_FUNCTIONS)
+			fail("session state %lu before the reset", (unsigned long)sinfo.state);
+		run("LLV_RESET_CARD");
+		rv = sign_once(h, k);
+		if (rv != CKR_USER_NOT_LOGGED_IN)
+			fail("C_Sign after a reset by another application: 0x%lx, want "
+			     "CKR_USER_NOT_LOGGED_IN", (unsigned long)rv);
+		EXPECT(f->C_GetSessionInfo(h, &sinfo), CKR_OK);
+		if (sinfo.state != CKS_RO_PUBLIC_SESSION)
+			fail("session state %lu after the reset, want CKS_RO_PUBLIC_SESSION",
+			     (unsigned long)sinfo.state);
+		EXPECT(f->C_GetTokenInfo(slot, &ti), CKR_OK);
+		EXPECT(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), CKR_OK);
+		EXPECT(sign_once(h, k), CKR_OK);
+		ok("card reset by another application: C_Sign says CKR_USER_NOT_LOGGED_IN, the "
+		   "session is public again; after C_Login the same session signs");
+	}
 
 	/* 6. pcscd restarts under us */
 	run("LLV_RESTART_PCSCD");

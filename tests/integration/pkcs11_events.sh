@@ -6,6 +6,8 @@
 #     by removal and insertion of the card;
 #   - card pulled: CKR_TOKEN_NOT_PRESENT, sessions get CKR_DEVICE_REMOVED then
 #     CKR_SESSION_HANDLE_INVALID; re-inserted card signs; slot IDs stay;
+#   - card reset by another application (opensc-tool --reset): the session
+#     falls back to public (C_Sign: CKR_USER_NOT_LOGGED_IN), logs in again, signs;
 #   - pcscd killed and started again: the module recovers and signs;
 #   - C_Finalize wakes a thread blocked in C_WaitForSlotEvent;
 #   - a forked child calls C_Initialize again and signs.
@@ -58,7 +60,8 @@ card_state yes
 SH
     trap '[ -f "$T/pcscd.pid" ] && kill "$(cat "$T/pcscd.pid")" 2>/dev/null; true' EXIT
     LLV_REMOVE="sh $T/remove.sh" LLV_INSERT="sh $T/insert.sh" \
-    LLV_RESTART_PCSCD="sh $T/restart.sh" timeout 150 "$EVENTS" "$P11" "$PIN" ||
+    LLV_RESTART_PCSCD="sh $T/restart.sh" LLV_RESET_CARD="opensc-tool -r 0 --reset >/dev/null" \
+        timeout 150 "$EVENTS" "$P11" "$PIN" ||
         fail "p11-events failed"
 }
 
