@@ -181,6 +181,7 @@ struct agent_ctx {
 	struct agent_config cfg;
 	struct agent_p11 *p11;   /* opened on first use */
 	const char *pin_file;    /* CLI: read the PIN from this file instead */
+	const char *subject;     /* CLI: what is signed, for the PIN dialog */
 	int retries_left;        /* of the last pin-incorrect */
 	char detail[256];        /* message of the last error */
 };

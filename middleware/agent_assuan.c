@@ -240,21 +240,35 @@ static void pe_finish(struct pe *p)
 		pe_send(p, "BYE\n");
 		close(p->in);
 	}
-	if (p->out >= 0)
-		close(p->out);
 	llv_wipe(p->buf, sizeof(p->buf));
+	/* The read end stays open until the program is gone, so its answer to
+	 * BYE does not meet a broken pipe. */
 	if (p->pid > 0) {
 		int st;
-		for (int i = 0; i < 50; i++) {
+		bool done = false;
+		for (int i = 0; i < 50 && !done; i++) {
 			pid_t r = waitpid(p->pid, &st, WNOHANG);
-			if (r == p->pid || r < 0)
-				return;
-			struct timespec ts = { 0, 20 * 1000000L };
-			nanosleep(&ts, NULL);
+			if (r == p->pid || r < 0) {
+				done = true;
+				break;
+			}
+			char junk[256];
+			struct pollfd pfd = { .fd = p->out, .events = POLLIN };
+			if (p->out >= 0 && poll(&pfd, 1, 20) > 0 && read(p->out, junk, sizeof(junk)) <= 0) {
+				close(p->out);
+				p->out = -1;
+			} else if (p->out < 0) {
+				struct timespec ts = { 0, 20 * 1000000L };
+				nanosleep(&ts, NULL);
+			}
 		}
-		kill(p->pid, SIGTERM);
-		waitpid(p->pid, &st, 0);
+		if (!done) {
+			kill(p->pid, SIGTERM);
+			waitpid(p->pid, &st, 0);
+		}
 	}
+	if (p->out >= 0)
+		close(p->out);
 }
 
 int agent_pinentry_getpin(const char *program, int timeout_s, const struct agent_prompt *pr,

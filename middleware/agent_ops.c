@@ -328,10 +328,15 @@ int agent_op_sign(struct agent_ctx *a, const char *origin, const uint8_t *cert_d
 	char holder[320], hex[129], desc[1200];
 	holder_text(c, holder, sizeof(holder));
 	llv_hex_encode(hash, hash_len, hex);
-	snprintf(desc, sizeof(desc),
-		 "%s%s solicita tu firma electrónica.\n\n%s\n\nHuella (%s) de lo que se firma:\n%s\n\n"
-		 "Escribe el PIN para firmar.", origin ? "El sitio " : "Llavero", origin ? origin : "",
-		 holder, hash_function, hex);
+	if (origin)
+		snprintf(desc, sizeof(desc),
+			 "El sitio %s solicita tu firma electrónica.\n\n%s\n\nHuella (%s) de lo que se "
+			 "firma:\n%s\n\nEscribe el PIN para firmar.", origin, holder, hash_function, hex);
+	else
+		snprintf(desc, sizeof(desc),
+			 "Vas a firmar %.300s con tu firma electrónica.\n\n%s\n\nHuella (%s):\n%s\n\n"
+			 "Escribe el PIN para firmar.", a->subject ? a->subject : "un documento", holder,
+			 hash_function, hex);
 	struct ask_ctx x = { .a = a, .desc = desc };
 	syslog(LOG_INFO, "sign (%s) for %s with the certificate of %s", cms ? "cms" : "raw",
 	       origin ? origin : "the command line", c->rfc);

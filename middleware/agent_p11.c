@@ -100,18 +100,25 @@ static void copy_padded(char *dst, size_t cap, const CK_UTF8CHAR *src, size_t n)
 	dst[n] = '\0';
 }
 
-/* Role of a certificate from its object label (PIV names) and content. */
+/* Role of a certificate. PIV tokens (llavero-pkcs11.so and OpenSC alike)
+ * give the key slots one-byte CKA_IDs: 01 = 9A authentication, 02 = 9C
+ * digital signature, 03 = 9D key management, 04 = 9E card authentication,
+ * then the retired slots; OpenSC's labels say the same. Other tokens (an
+ * e.firma file pair: CKA_ID = SHA-1 of the key) hold one key that both signs
+ * in and signs. Then the content: a CSD never signs in; no
+ * digitalSignature/nonRepudiation, no use. */
 static void classify(struct agent_cert *c)
 {
 	const uint8_t *p = c->der;
 	X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
 	if (!x)
 		return;
-	bool piv_auth = strstr(c->label, "PIV Authentication") != NULL;
-	bool piv_sign = strstr(c->label, "Digital Signature") != NULL;
-	bool piv_other = strstr(c->label, "Key Management") != NULL ||
-			 strstr(c->label, "Card Authentication") != NULL ||
-			 strncmp(c->label, "Certificate for", 15) == 0;
+	bool piv = c->id_len == 1 || strncmp(c->label, "Certificate for", 15) == 0;
+	bool piv_auth = (c->id_len == 1 && c->id[0] == 0x01) ||
+			strstr(c->label, "PIV Authentication") != NULL;
+	bool piv_sign = (c->id_len == 1 && c->id[0] == 0x02) ||
+			strstr(c->label, "Digital Signature") != NULL;
+	bool piv_other = piv && !piv_auth && !piv_sign;
 	c->csd = verify_cert_is_csd(x);
 	uint32_t ku = X509_get_key_usage(x);
 	bool ds = (ku == UINT32_MAX) || (ku & KU_DIGITAL_SIGNATURE) || (ku & KU_NON_REPUDIATION);

@@ -30,5 +30,10 @@ int cli_pin_from_tty(const char *prompt, char *pin, size_t len);
 
 int cli_fido_main(int argc, char **argv);
 int cli_devices_main(int argc, char **argv);
+int cli_tokens_main(int argc, char **argv);
+/* cli_tokens.c: --module PATH (the first one replaces the configured list). */
+struct agent_config;
+int cli_agent_module_opt(struct agent_config *c, const char *path, bool *reset);
+int cli_sign_main(int argc, char **argv);
 
 #endif

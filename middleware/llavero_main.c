@@ -11,6 +11,8 @@ static void usage(FILE *f)
 		T("uso: llavero ORDEN [opciones]\n"
 		  "  fido ...      llaves de seguridad FIDO2 (llavero fido --help)\n"
 		  "  devices       inventario de llaves y lectores, y qué impide usarlos\n"
+		  "  tokens        certificados en tarjetas y e.firma: titular, RFC, usos\n"
+		  "  sign ARCHIVO  firma un archivo (--cms: CMS CAdES-BES)\n"
 		  "  --version\n"
 		  "Códigos de salida: 0 bien; 1 otro error; 2 uso incorrecto; 3 no hay llave, lector o pcscd;\n"
 		  "  4 PIN incorrecto, bloqueado, necesario o rechazado; 5 cancelado, presencia denegada o\n"
@@ -20,6 +22,8 @@ static void usage(FILE *f)
 		  "usage: llavero COMMAND [options]\n"
 		  "  fido ...      FIDO2 security keys (llavero fido --help)\n"
 		  "  devices       inventory of keys and readers, and what stops them from working\n"
+		  "  tokens        certificates on cards and e.firma files: holder, RFC, uses\n"
+		  "  sign FILE     signs a file (--cms: CMS CAdES-BES)\n"
 		  "  --version\n"
 		  "Exit codes: 0 ok; 1 other error; 2 bad usage; 3 no key, reader or pcscd;\n"
 		  "  4 PIN wrong, blocked, required or refused; 5 cancelled, presence denied or\n"
@@ -47,6 +51,10 @@ int main(int argc, char **argv)
 		return cli_fido_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "devices") == 0)
 		return cli_devices_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tokens") == 0)
+		return cli_tokens_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sign") == 0)
+		return cli_sign_main(argc - 1, argv + 1);
 	fprintf(stderr, "llavero: %s: %s\n", T("orden desconocida", "unknown command"), argv[1]);
 	usage(stderr);
 	return CLI_USAGE;

@@ -9,3 +9,8 @@ target_link_libraries(agent-webeid-check PRIVATE llavero_verify)
 #                 get-signing-certificate; sign raw and CMS verified by
 #                 openssl; malformed/oversized frames
 llavero_integration_test(agent_vcard agent_vcard.sh TIMEOUT 240)
+#   agent_cli     llavero tokens / llavero sign (--cms verified by openssl cms
+#                 against the SAT test chain with the SAT e.firma on the card
+#                 when ../shared/testdata/sat exists, else the fixture);
+#                 e.firma files: the CSD never signs in
+llavero_integration_test(agent_cli agent_cli.sh TIMEOUT 240)
