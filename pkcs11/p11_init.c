@@ -84,8 +84,24 @@ bool p11_ready(void)
 }
 
 /* Checks CK_C_INITIALIZE_ARGS (PKCS#11 2.40 section 5.4 / 3.0 5.4):
- * all four mutex functions or none (else CKR_ARGUMENTS_BAD), reserved NULL.
- * Functions without CKF_OS_LOCKING_OK: use them. With the flag: use the OS. */
+ * reserved NULL, and all four mutex functions or none.
+ *
+ * An incomplete set: issue 4 asked for CKR_CANT_LOCK, but the spec is
+ * unambiguous and we follow it: "If some, but not all, of the supplied
+ * function pointers to C_Initialize are non-NULL_PTR, then C_Initialize
+ * should return with the value CKR_ARGUMENTS_BAD" (2.40 5.4, unchanged in
+ * 3.0 and 3.1), with or without CKF_OS_LOCKING_OK. CKR_CANT_LOCK is for a
+ * complete, valid request the library cannot honour (the four cases of 5.4):
+ *   1. no flag, no functions: single-threaded use; OS mutexes anyway (cheap).
+ *   2. CKF_OS_LOCKING_OK, no functions: pthread mutexes.
+ *   3. functions, no flag: "the library needs to use the supplied function
+ *      pointers ... If the library is unable to do this, C_Initialize should
+ *      return with the value CKR_CANT_LOCK". Every lock of the core (global,
+ *      per slot) is the application's; a CreateMutex that fails while we
+ *      initialize (other than CKR_HOST_MEMORY) means we cannot use them:
+ *      CKR_CANT_LOCK. (Short internal pthread locks around the PC/SC context
+ *      stay, as pcsclite and OpenSSL lock with pthreads themselves.)
+ *   4. functions and the flag: either may be used; we use the OS's. */
 static CK_RV check_args(const CK_C_INITIALIZE_ARGS *a, bool *app_mutexes)
 {
 	int n = 0;
@@ -142,8 +158,10 @@ CK_RV C_Initialize(CK_VOID_PTR pInitArgs)
 	g_p11.next_slot_id = 0;
 	rv = p11_mutex_new(&g_p11.lock);
 	if (rv != CKR_OK) {
+		memset(&g_p11, 0, sizeof(g_p11));
 		pthread_mutex_unlock(&init_mutex);
-		return rv;
+		/* case 3 above: the application's mutexes do not work for us */
+		return rv == CKR_HOST_MEMORY ? rv : CKR_CANT_LOCK;
 	}
 	rv = p11_slots_init();
 	if (rv != CKR_OK) {

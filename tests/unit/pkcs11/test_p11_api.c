@@ -128,6 +128,7 @@ static CK_RV dummy_destroy(void *m) { free(m); return CKR_OK; }
 static int app_locks;
 static CK_RV dummy_lock(void *m) { app_locks++; return CKR_OK; }
 static CK_RV dummy_unlock(void *m) { return CKR_OK; }
+static CK_RV failing_create(void **m) { *m = NULL; return CKR_GENERAL_ERROR; }
 
 static void test_initialize_args(void **state)
 {
@@ -165,6 +166,21 @@ static void test_initialize_args(void **state)
 	assert_int_equal(C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
 	assert_true(app_locks > 0);
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
+
+	/* the application's mutexes without CKF_OS_LOCKING_OK, and they do not
+	 * work: CKR_CANT_LOCK (5.4 case 3), and the library stays uninitialized */
+	a.CreateMutex = failing_create;
+	assert_int_equal(C_Initialize(&a), CKR_CANT_LOCK);
+	assert_int_equal(C_GetSlotList(CK_FALSE, NULL, &n), CKR_CRYPTOKI_NOT_INITIALIZED);
+	/* with the flag (case 4) the OS's are used instead */
+	a.flags = CKF_OS_LOCKING_OK;
+	assert_int_equal(C_Initialize(&a), CKR_OK);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	/* three of four with the flag too: CKR_ARGUMENTS_BAD, not CKR_CANT_LOCK */
+	a.UnlockMutex = NULL;
+	assert_int_equal(C_Initialize(&a), CKR_ARGUMENTS_BAD);
+	a.flags = 0;
+	assert_int_equal(C_Initialize(&a), CKR_ARGUMENTS_BAD);
 }
 
 static CK_RV init_results[8];
