@@ -18,7 +18,7 @@ opensc yubico-piv-tool
 libnss3-tools libengine-pkcs11-openssl gnutls-bin p11-kit
 python3-pykcs11 softhsm2
 iproute2 util-linux procps
-libmicrohttpd-dev libsqlite3-dev
+libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
 "
 # llavero-idp's end-to-end test drives headless Chromium (acceptance 1 of the
 # server side): big, so only for the test step.

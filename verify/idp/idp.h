@@ -11,6 +11,7 @@
 #include "idp_form.h"
 #include "idp_store.h"
 #include "verify_nonce.h"
+#include "verify_ocsp.h"
 #include "verify_trust.h"
 #include "verify_webauthn.h"
 
@@ -28,6 +29,8 @@ struct idp_ctx {
 	struct verify_trust *trust;         /* e.firma issuers; NULL: none configured */
 	struct verify_nonce_store nonces;   /* on the store (idp_nonce.c) */
 	struct verify_webauthn_rp rp;
+	struct verify_ocsp_opts ocsp;       /* when ocsp_enabled (idp_ocsp.c) */
+	bool ocsp_enabled;
 };
 
 struct idp_session;
@@ -102,6 +105,11 @@ bool idp_ratelimit_allow(struct idp_ctx *ctx, const char *key, long limit);
 
 /* ---- nonces on the store (idp_nonce.c) ---- */
 void idp_nonce_store_init(struct idp_ctx *ctx);
+
+/* ---- OCSP over libcurl (idp_ocsp.c) ---- */
+/* Sets ctx->ocsp up when the config names a responder. 0 or -1. */
+int idp_ocsp_init(struct idp_ctx *ctx);
+void idp_ocsp_cleanup(struct idp_ctx *ctx);
 
 /* ---- routes ---- */
 void idp_route_authorize(struct idp_ctx *, struct idp_request *, struct idp_response *);

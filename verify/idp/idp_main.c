@@ -75,13 +75,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (ctx.cfg.ocsp_url)
-		llv_warn("config: ocsp_url aún no se consulta en llavero-idp; sin revisión de revocación");
+	if (idp_ocsp_init(&ctx))
+		goto out;
+	if (!ctx.ocsp_enabled && ctx.trust)
+		llv_warn("config: sin ocsp_url no se revisa la revocación de las e.firma");
 	if (!(ctx.store = idp_store_sqlite_open(db)))
 		goto out;
 	idp_nonce_store_init(&ctx);
 	rc = idp_http_serve(&ctx, listen_at, port_file) ? 1 : 0;
 out:
+	idp_ocsp_cleanup(&ctx);
 	idp_store_close(ctx.store);
 	verify_trust_free(ctx.trust);
 	idp_config_free(&ctx.cfg);

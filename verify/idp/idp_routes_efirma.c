@@ -125,6 +125,7 @@ void idp_route_efirma_login(struct idp_ctx *ctx, struct idp_request *req, struct
 	opts.nonce = nonce;
 	opts.nonces = &ctx->nonces;
 	opts.trust = ctx->trust;
+	opts.ocsp = ctx->ocsp_enabled ? &ctx->ocsp : NULL;
 	memset(&res, 0, sizeof(res));
 	rc = verify_webeid_token(token_text, strlen(token_text), &opts, &res);
 	if (rc != VERIFY_OK) {

@@ -250,13 +250,17 @@ def main():
     check(st == 401 and r.get('error') in ('token-origin-mismatch', 'token-signature'),
           'e.firma: token firmado para otro origen rechazado', str(r))
 
+    st, r = efirma_sign_in(br, 'MORAL')
+    check(st == 401 and r.get('error') == 'ocsp-revoked',
+          'e.firma revocada (OCSP local con openssl ocsp): rechazada (ocsp-revoked)', str(r))
+
     # -- e.firma sign-in, then the code ---------------------------------------
     csrf = br.csrf()
     st, ch = br.post_json('/efirma/challenge', {}, csrf)
     tok = web_eid_token(ch['nonce'], FIX['FIX_FISICA_CER'], FIX['FIX_FISICA_KEY_PEM'])
     st, r = br.post_json('/efirma/login', {'authToken': tok}, csrf)
     check(st == 200 and r.get('status') == 'ok' and r.get('rfc') == FIX['FIX_FISICA_RFC'],
-          'e.firma: entrada aceptada, RFC del certificado', str(r))
+          'e.firma: entrada aceptada (OCSP: good), RFC del certificado', str(r))
     st2, r2 = br.post_json('/efirma/login', {'authToken': tok}, br.csrf())
     check(st2 != 200, 'e.firma: el mismo token otra vez se rechaza (reto de un solo uso)', str(r2))
     st, hd, _ = br.request('GET', '/continuar')
