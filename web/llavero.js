@@ -29,7 +29,7 @@
   var ERROR_CODES = [
     'user-cancelled', 'pin-incorrect', 'pin-blocked', 'no-token', 'no-certificate',
     'timeout', 'bad-argument', 'origin-not-allowed', 'not-allowed', 'not-supported',
-    'busy', 'extension-unavailable', 'agent-unavailable', 'protocol-error', 'internal-error'
+    'credential-excluded', 'no-credentials', 'busy', 'extension-unavailable', 'agent-unavailable', 'protocol-error', 'internal-error'
   ];
 
   function lang() {

@@ -70,8 +70,9 @@ function mapNativeError(err) {
   if (err && typeof err.retriesLeft === 'number') extra.retriesLeft = err.retriesLeft;
   // The agent's message is Spanish and often more precise ("PIN incorrecto,
   // quedan 2 intentos"); keep it for Spanish readers, our own text otherwise.
-  var msg = llaveroLang() === 'es' && err && typeof err.message === 'string' && err.message
-    ? err.message : llaveroErrorText(code);
+  var agentText = err && typeof err.message === 'string' ? err.message : '';
+  var known = Object.prototype.hasOwnProperty.call(LLAVERO_ERROR_TEXT, code);
+  var msg = agentText && (llaveroLang() === 'es' || !known) ? agentText : llaveroErrorText(code);
   if (code === 'pin-incorrect' && typeof extra.retriesLeft === 'number' && llaveroLang() === 'en')
     msg += ' ' + extra.retriesLeft + ' attempt(s) left.';
   return fail(code, msg, extra);

@@ -45,6 +45,18 @@ var LLAVERO_ERROR_TEXT = {
     es: 'La operación no está permitida.',
     en: 'The operation is not allowed.'
   },
+  'not-supported': {
+    es: 'El dispositivo o el agente no admite esta operación.',
+    en: 'The device or the agent does not support this operation.'
+  },
+  'credential-excluded': {
+    es: 'Esta llave de seguridad ya está registrada en este sitio.',
+    en: 'This security key is already registered with this site.'
+  },
+  'no-credentials': {
+    es: 'Esta llave de seguridad no tiene una credencial para este sitio.',
+    en: 'This security key holds no credential for this site.'
+  },
   'busy': {
     es: 'Llavero está atendiendo otra solicitud. Termine esa primero.',
     en: 'Llavero is busy with another request. Finish that one first.'
