@@ -104,6 +104,13 @@ try {
   ok(/PIN incorrecto.*(quedan (2|pocos) intentos|último intento)/.test(seterr),
     `the wrong PIN was re-asked showing the retries left ("${seterr}")`, p);
 
+  // Two wrong PINs: the last try is announced as such; the third is right.
+  shown = pinentryScript(T, ['pin 000000', 'pin 000001', 'pin 123456']);
+  const tok2 = await inPage(page, (l, n) => l.authenticate(n), NONCE);
+  const errs = shown().match(/^SETERROR .*$/mg) || [];
+  ok(tok2.ok && errs.length === 2 && /queda 1 intento/.test(errs[1]),
+    `two wrong PINs: "${errs.join('" then "')}", then the right one signs in`, { tok2, errs });
+
   // A wrong PIN and then the person gives up: the retries left reach the page.
   shown = pinentryScript(T, ['pin 000000', 'cancel']);
   const gaveUp = await inPage(page, (l, n) => l.authenticate(n), NONCE);
