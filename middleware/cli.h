@@ -35,5 +35,6 @@ int cli_tokens_main(int argc, char **argv);
 struct agent_config;
 int cli_agent_module_opt(struct agent_config *c, const char *path, bool *reset);
 int cli_sign_main(int argc, char **argv);
+int cli_efirma_main(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static void usage(FILE *f)
 		  "  devices       inventario de llaves y lectores, y qué impide usarlos\n"
 		  "  tokens        certificados en tarjetas y e.firma: titular, RFC, usos\n"
 		  "  sign ARCHIVO  firma un archivo (--cms: CMS CAdES-BES)\n"
+		  "  efirma import pasa una e.firma (.cer + .key) a una tarjeta PIV (9C y 9A)\n"
 		  "  --version\n"
 		  "Códigos de salida: 0 bien; 1 otro error; 2 uso incorrecto; 3 no hay llave, lector o pcscd;\n"
 		  "  4 PIN incorrecto, bloqueado, necesario o rechazado; 5 cancelado, presencia denegada o\n"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		  "  devices       inventory of keys and readers, and what stops them from working\n"
 		  "  tokens        certificates on cards and e.firma files: holder, RFC, uses\n"
 		  "  sign FILE     signs a file (--cms: CMS CAdES-BES)\n"
+		  "  efirma import moves an e.firma (.cer + .key) onto a PIV card (9C and 9A)\n"
 		  "  --version\n"
 		  "Exit codes: 0 ok; 1 other error; 2 bad usage; 3 no key, reader or pcscd;\n"
 		  "  4 PIN wrong, blocked, required or refused; 5 cancelled, presence denied or\n"
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 		return cli_tokens_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sign") == 0)
 		return cli_sign_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "efirma") == 0)
+		return cli_efirma_main(argc - 1, argv + 1);
 	fprintf(stderr, "llavero: %s: %s\n", T("orden desconocida", "unknown command"), argv[1]);
 	usage(stderr);
 	return CLI_USAGE;

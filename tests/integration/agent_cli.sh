@@ -9,6 +9,10 @@
 #              accepts (SAT: AC UAT 2022 + ARC UAT 2022); `llavero sign` (raw)
 #              verifies with openssl dgst; the PIN dialog showed the file and
 #              its SHA-256; a wrong --pin-file exits 4, cancelling exits 5.
+#   import part: a blank card; `llavero efirma import` (APDUs: 3DES management
+#              key, IMPORT ASYMMETRIC KEY, PUT DATA) puts the e.firma in 9C
+#              and 9A; wrong management key / password exit 4; then tokens
+#              lists it and sign --cms verifies.
 #   files part: LLAVERO_EFIRMA_DIR with an e.firma and a CSD: tokens says
 #              which is which; the agent signs in with the e.firma (its .key
 #              password as PIN) and the token verifies; with only the CSD the
@@ -120,8 +124,39 @@ files() {
     ok "with only a CSD the agent answers no-token to authenticate"
 }
 
+# A blank card: llavero efirma import puts the e.firma in 9C and 9A; then the
+# agent's tokens and sign use it.
+import_part() {
+    T=$WORK/import
+    mkdir -p "$T"
+    common_env
+    unset LLAVERO_EFIRMA_DIR || true
+    st=0; "$LLAVERO" efirma import --cer "$CER" --key "$KEY" --password-file "$PASSFILE" \
+        --mgmt-key 000000000000000000000000000000000000000000000000 > "$T/bad.out" 2>&1 || st=$?
+    [ "$st" -eq 4 ] || { cat "$T/bad.out" >&2; fail "a wrong management key: exit $st"; }
+    printf 'malaclave' > "$T/badpass"
+    st=0; "$LLAVERO" efirma import --cer "$CER" --key "$KEY" --password-file "$T/badpass" > "$T/bad.out" 2>&1 || st=$?
+    [ "$st" -eq 4 ] || { cat "$T/bad.out" >&2; fail "a wrong .key password: exit $st"; }
+    "$LLAVERO" efirma import --cer "$CER" --key "$KEY" --password-file "$PASSFILE" > "$T/imp.out" 2>&1 ||
+        { cat "$T/imp.out" >&2; fail "llavero efirma import failed"; }
+    grep -q "ranura 9C" "$T/imp.out" && grep -q "ranura 9A" "$T/imp.out" && grep -q "shred -u" "$T/imp.out" ||
+        { cat "$T/imp.out" >&2; fail "import output lacks the slots or how to retire the files"; }
+    ok "llavero efirma import: wrong management key and wrong password exit 4; then 9C and 9A imported, with how to retire the files"
+    "$LLAVERO" tokens --json > "$T/tokens.json" || fail "tokens after import failed"
+    jq -e --arg r "$RFC" '[.certificates[] | select(.rfc == $r)] | length == 2' "$T/tokens.json" > /dev/null ||
+        { cat "$T/tokens.json" >&2; fail "tokens does not show the imported e.firma twice"; }
+    printf 'documento\n' > "$T/doc"
+    printf '123456\n' > "$T/pin"
+    "$LLAVERO" sign "$T/doc" --cms --pin-file "$T/pin" > /dev/null || fail "sign after import failed"
+    openssl cms -verify -binary -inform DER -in "$T/doc.p7s" -content "$T/doc" \
+        -CAfile "$CHAIN" -purpose any -out /dev/null 2> "$T/cms.err" ||
+        { cat "$T/cms.err" >&2; fail "the CMS made with the imported key does not verify"; }
+    ok "after import: llavero tokens lists it in 9A and 9C and llavero sign --cms verifies"
+}
+
 case ${1:-} in
     card) card; exit 0 ;;
+    import) import_part; exit 0 ;;
     files) files; exit 0 ;;
 esac
 
@@ -130,6 +165,7 @@ esac
 command -v jq > /dev/null || fail "jq not installed (scripts/deps.sh)"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/llavero-agent-cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+PASSFILE=$WORK/pass
 FIXDIR=${LLAVERO_FIXTURES_DIR:-$LLAVERO_BUILD/fixtures}
 sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null || fail "fixture generation failed"
 # shellcheck disable=SC1091
@@ -153,13 +189,17 @@ else
     CHAIN=$FIX_CHAIN_PEM CHAIN_NAME="the fixture chain"
 fi
 for slot in 9a 9c; do
-    "$VCARD" provision --state "$S" --efirma "$CER" "$KEY" --password-file "$WORK/pass" \
+    "$VCARD" provision --state "$S" --efirma "$CER" "$KEY" --password-file "$PASSFILE" \
         --slot $slot > /dev/null || fail "provision $slot failed"
 done
 
-export WORK FIXDIR CER RFC NAME CHAIN CHAIN_NAME
+export WORK FIXDIR CER KEY RFC NAME CHAIN CHAIN_NAME PASSFILE
 LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S" --log "$WORK/log" \
     -- sh "$0" card || fail "card checks failed"
+S2=$WORK/blank.state
+"$VCARD" init --state "$S2" >/dev/null || fail "init of the blank card failed"
+LLAVERO_VCARD=$VCARD sh "$LLAVERO_HARNESS/pcsc-ns.sh" --state "$S2" --log "$WORK/log3" \
+    -- sh "$0" import || fail "efirma import checks failed"
 sh "$LLAVERO_HARNESS/pcsc-ns.sh" --no-vcard --log "$WORK/log2" -- sh "$0" files ||
     fail "e.firma file checks failed"
 echo "PASS: agent_cli"
