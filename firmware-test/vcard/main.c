@@ -57,7 +57,8 @@ static void usage(FILE *f)
 "  provision --state F --cert C --key K [--password-file P] --slot 9a|9c|9d|9e\n"
 "      importa una llave privada y su certificado. KEY: PKCS#8 DER cifrado (.key\n"
 "      del SAT) o PEM/DER sin cifrar; --key-pem es sinónimo de --key\n"
-"  run --state F [--port 35963] [--host 127.0.0.1] [--fido-up auto|deny] [-v]\n"
+"  run --state F [--port 35963] [--host 127.0.0.1] [--fido-up auto|deny]\n"
+"      [--fido-delay MS] [-v]\n"
 "      se conecta a vpcd y atiende APDU; -v registra cada APDU y SW en stderr\n"
 "      (PIN, llaves y datos de la llave de administración se ocultan)\n"
 "  insert --state F | remove --state F\n"
@@ -71,6 +72,10 @@ static void usage(FILE *f)
 "El applet FIDO (AID A0000006472F0001, CTAP sobre ISO 7816) aprueba la\n"
 "presencia del usuario al acercar la tarjeta; «run --fido-up deny» la rechaza.\n"
 "The FIDO applet approves user presence on tap; run --fido-up deny refuses it.\n"
+"«run --fido-delay MS» (pruebas) retiene MS ms la respuesta a cada petición\n"
+"CTAP2 (NFCCTAP_MSG); mientras, «remove» retira la tarjeta a media orden.\n"
+"run --fido-delay MS (tests) holds each CTAP2 answer MS ms; remove meanwhile\n"
+"pulls the card mid-command.\n"
 "\n"
 "Canal de control / control channel: socket Unix en F.ctl\n"
 "\n"
@@ -253,10 +258,11 @@ struct opts {
 	unsigned port;
 	bool verbose;
 	enum fido_up_mode fido_up;
+	unsigned fido_delay_ms;
 };
 
 enum { OPT_STATE = 1000, OPT_PIN, OPT_PUK, OPT_FORCE, OPT_EFIRMA, OPT_CERT, OPT_KEY,
-       OPT_PASSWORD_FILE, OPT_SLOT, OPT_PORT, OPT_HOST, OPT_FIDO_UP };
+       OPT_PASSWORD_FILE, OPT_SLOT, OPT_PORT, OPT_HOST, OPT_FIDO_UP, OPT_FIDO_DELAY };
 
 static int parse_slot(const char *s)
 {
@@ -286,6 +292,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "fido-up", required_argument, NULL, OPT_FIDO_UP },
+		{ "fido-delay", required_argument, NULL, OPT_FIDO_DELAY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -343,6 +350,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
+		case OPT_FIDO_DELAY: {
+			char *end;
+			unsigned long ms = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || ms > 600000) {
+				fail("--fido-delay acepta de 0 a 600000 ms, no «%s»", optarg);
+				return -1;
+			}
+			o->fido_delay_ms = (unsigned)ms;
+			break;
+		}
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default:
@@ -584,6 +601,16 @@ out:
 
 /* ---- run and the control channel ----------------------------------------- */
 
+/* Test hook (--fido-delay MS): the answer to each CTAP2 request (the last
+ * NFCCTAP_MSG piece, 80 10) is held MS ms, as if the person were slow to
+ * tap, so tests can pull the card or reset it while a ceremony waits. */
+static unsigned fido_delay(void *ctx, const uint8_t *apdu, size_t len)
+{
+	const unsigned *ms = ctx;
+
+	return len >= 2 && apdu[0] == 0x80 && apdu[1] == 0x10 ? *ms : 0;
+}
+
 static int cmd_run(const struct opts *o)
 {
 	struct store s;
@@ -608,6 +635,8 @@ static int cmd_run(const struct opts *o)
 		.verbose = o->verbose,
 		.persist = store_save,
 		.persist_ctx = &s,
+		.hold_ms = o->fido_delay_ms > 0 ? fido_delay : NULL,
+		.hold_ctx = (void *)&o->fido_delay_ms,
 	};
 	if (o->verbose && llv_log_get_level() < LLV_LOG_INFO)
 		llv_log_set_level(LLV_LOG_INFO);

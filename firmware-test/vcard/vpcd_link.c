@@ -42,6 +42,8 @@ struct link {
 	uint64_t apdus;           /* APDUs answered (control messages excluded) */
 	uint64_t saves, save_failures, connects;
 	struct llv_buf resp;
+	bool holding;             /* resp is an answer held back (cfg->hold_ms) */
+	int64_t hold_until;
 };
 
 static int64_t now_ms(void)
@@ -215,8 +217,10 @@ static void disconnect(struct link *l, const char *why)
 		l->vpcd = -1;
 		llv_info("desconectado de vpcd (%s)", why);
 	}
-	/* A card out of the reader has no power. */
+	/* A card out of the reader has no power; a held answer is lost. */
 	vcard_card_power_off(l->card);
+	l->holding = false;
+	llv_buf_clear(&l->resp);
 	l->backoff_ms = BACKOFF_MIN_MS;
 	l->next_try_ms = now_ms() + l->backoff_ms;
 }
@@ -293,7 +297,27 @@ static void handle_apdu(struct link *l, const uint8_t *cmd, size_t len)
 		vpcd_link_format_response(cmd, len, l->resp.data, l->resp.len, line, sizeof(line));
 		fprintf(stderr, "llavero-vcard: %s\n", line);
 	}
+	if (l->cfg->hold_ms != NULL) {
+		unsigned ms = l->cfg->hold_ms(l->cfg->hold_ctx, cmd, len);
+
+		if (ms > 0) {
+			l->holding = true;
+			l->hold_until = now_ms() + ms;
+			return;   /* sent by send_held() */
+		}
+	}
 	if (send_frame(l->vpcd, l->resp.data, l->resp.len) != 0)
+		disconnect(l, strerror(errno));
+	llv_buf_clear(&l->resp);
+}
+
+/* Sends the held answer once its time has come (test hook, see hold_ms). */
+static void send_held(struct link *l)
+{
+	if (!l->holding || now_ms() < l->hold_until)
+		return;
+	l->holding = false;
+	if (l->vpcd >= 0 && send_frame(l->vpcd, l->resp.data, l->resp.len) != 0)
 		disconnect(l, strerror(errno));
 	llv_buf_clear(&l->resp);
 }
@@ -541,7 +565,8 @@ int vpcd_link_run(const struct vpcd_link_config *cfg, struct vcard_card *card)
 			pfd[n].events = POLLIN;
 			i_ctl = n++;
 		}
-		if (l.vpcd >= 0) {
+		send_held(&l);
+		if (l.vpcd >= 0 && !l.holding) {
 			pfd[n].fd = l.vpcd;
 			pfd[n].events = POLLIN;
 			i_vpcd = n++;
@@ -549,6 +574,10 @@ int vpcd_link_run(const struct vpcd_link_config *cfg, struct vcard_card *card)
 		int timeout = -1;
 		if (l.inserted && l.vpcd < 0) {
 			int64_t wait = l.next_try_ms - now_ms();
+			timeout = wait < 0 ? 0 : (int)wait;
+		}
+		if (l.holding) {
+			int64_t wait = l.hold_until - now_ms();
 			timeout = wait < 0 ? 0 : (int)wait;
 		}
 		int rc = poll(pfd, (nfds_t)n, timeout);

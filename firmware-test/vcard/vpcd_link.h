@@ -31,6 +31,13 @@ struct vpcd_link_config {
 	bool verbose;              /* log every APDU and SW (secrets redacted) */
 	vpcd_link_persist_fn persist;
 	void *persist_ctx;
+	/* Test hook (llavero-vcard run --fido-delay): how long to hold the
+	 * answer to this APDU, in ms (0: send it at once). While an answer is
+	 * held the card reads nothing from vpcd, like a card still working, but
+	 * the control channel is served, so "remove" pulls the card mid-command
+	 * (the held answer is then lost). NULL: never hold. */
+	unsigned (*hold_ms)(void *ctx, const uint8_t *apdu, size_t len);
+	void *hold_ctx;
 };
 
 /* Runs until SIGINT/SIGTERM or a "stop" on the control channel. Returns 0 on
