@@ -125,6 +125,15 @@ try {
     'cancelling at the PIN dialog gives user-cancelled', { cancelled, pinentry: shown() });
   ok(/SETDESC/.test(shown()) && shown().includes(fx.FIX_FISICA_RFC), 'the dialog the person cancelled named the holder', shown());
 
+  // Nobody answers the PIN dialog: the page's timeout gives `timeout`, and
+  // the next request gets a fresh agent.
+  shown = pinentryScript(T, ['hang 8']);
+  const t0 = Date.now();
+  const slow = await inPage(page, (l, n) => l.authenticate(n, { timeout: 2000 }), NONCE);
+  const waited = Date.now() - t0;
+  ok(!slow.ok && slow.error.code === 'timeout' && waited < 6000,
+    `an unanswered PIN dialog times out (${waited} ms, opts.timeout 2000)`, slow);
+
   // The card is fine afterwards: the right PIN works (the counter was reset).
   shown = pinentryScript(T, ['pin 123456']);
   const again = await inPage(page, (l, n) => l.authenticate(n), NONCE);

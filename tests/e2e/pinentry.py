@@ -7,12 +7,14 @@ SCRIPT.pos):
     pin TEXT     GETPIN answers TEXT (CONFIRM: OK)
     cancel       the person pressed Cancel (ERR 83886179 Operation cancelled)
     ok           CONFIRM: OK (GETPIN: cancel)
+    hang N       nobody answers for N seconds (then cancel)
 An exhausted script cancels. Every command the agent sends is appended,
 percent-decoded, to $LLAVERO_TEST_PINENTRY_LOG (the PIN it answers never is),
 so tests can read what the person was shown: SETDESC, SETERROR ...
 """
 import os
 import sys
+import time
 import urllib.parse
 
 SCRIPT = os.environ.get('LLAVERO_TEST_PINENTRY_SCRIPT', '')
@@ -62,6 +64,9 @@ def main():
         log('%s %s' % (cmd, urllib.parse.unquote(arg)) if arg else cmd)
         if cmd == 'GETPIN':
             word, value = next_action()
+            if word == 'hang':
+                log('-> hang')
+                time.sleep(float(value or 10))
             if word == 'pin':
                 log('-> pin')
                 out('D ' + escape(value))
