@@ -11,7 +11,9 @@
  *   CTAPHID_CANCEL -> nothing to do (the tap is the presence)
  * When the card was reset under us (another application, a reader glitch),
  * we reconnect, SELECT again and retry the command once. A pulled card is an
- * error the caller sees as "device lost"; the next open works again. */
+ * error the caller sees as "device lost"; the next open works again.
+ * The framing itself (chaining, GET RESPONSE, the CTAPHID answers) is in
+ * fido_iso7816.c; this file is the pcsclite side. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +23,14 @@
 
 #include "buf.h"
 #include "fido_internal.h"
+#include "fido_iso7816.h"
 #include "log.h"
 
-static const uint8_t fido_aid[] = { 0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01 };
+enum { CMD_MSG = FIDO_ISO_CMD_MSG, CMD_INIT = FIDO_ISO_CMD_INIT, CMD_CBOR = FIDO_ISO_CMD_CBOR,
+       CMD_CANCEL = FIDO_ISO_CMD_CANCEL };
+enum { XCHG_OK = FIDO_ISO_OK, XCHG_FAIL = FIDO_ISO_FAIL, XCHG_RESET = FIDO_ISO_RESET };
 
-/* libfido2 names CTAPHID commands without the frame-type bit (CTAP_CMD_*). */
-enum { CMD_MSG = 0x03, CMD_INIT = 0x06, CMD_CBOR = 0x10, CMD_CANCEL = 0x11 };
-enum { XCHG_OK = 0, XCHG_FAIL = -1, XCHG_RESET = -2 };
-
-#define MAX_RESPONSE (64 * 1024)
+#define MAX_RESPONSE FIDO_ISO_MAX_RESPONSE
 
 struct pcsc_handle {
 	SCARDCONTEXT ctx;
@@ -38,6 +39,7 @@ struct pcsc_handle {
 	uint8_t nonce[8];
 	struct llv_buf resp;     /* last answer: data and SW */
 	uint8_t last_cmd;
+	bool gone;               /* the card left the reader: fail at once */
 	char reader[256];
 };
 
@@ -46,15 +48,38 @@ static const SCARD_IO_REQUEST *pci(DWORD proto)
 	return proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 }
 
-/* One APDU; appends the answer (data and SW) to out. */
-static int transmit(struct pcsc_handle *h, const uint8_t *apdu, size_t len, struct llv_buf *out)
+/* After a failed exchange: did the card leave the reader? The reader may
+ * notice only a moment later (vpcd and many CCID readers are polled), so
+ * wait up to a second for its state to settle. */
+static bool card_removed(struct pcsc_handle *h)
 {
+	SCARD_READERSTATE st;
+
+	memset(&st, 0, sizeof(st));
+	st.szReader = h->reader;
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(h->ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+		return false;
+	if (!(st.dwEventState & SCARD_STATE_EMPTY)) {
+		st.dwCurrentState = st.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+		if (SCardGetStatusChange(h->ctx, 1000, &st, 1) != SCARD_S_SUCCESS)
+			return false;
+	}
+	return (st.dwEventState & SCARD_STATE_EMPTY) != 0;
+}
+
+/* One APDU; appends the answer (data and SW) to out (fido_iso7816_xmit_fn). */
+static int transmit(void *arg, const uint8_t *apdu, size_t len, struct llv_buf *out)
+{
+	struct pcsc_handle *h = arg;
 	uint8_t *rbuf = malloc(MAX_RESPONSE + 2);
 	DWORD rlen = MAX_RESPONSE + 2;
 	LONG rc;
 
-	if (rbuf == NULL)
+	if (rbuf == NULL || h->gone) {
+		free(rbuf);
 		return XCHG_FAIL;
+	}
 	llv_log_hex(LLV_LOG_DEBUG, "pcsc >", apdu, len);
 	rc = SCardTransmit(h->card, pci(h->proto), apdu, (DWORD)len, NULL, rbuf, &rlen);
 	if (rc != SCARD_S_SUCCESS || rlen < 2) {
@@ -63,10 +88,15 @@ static int transmit(struct pcsc_handle *h, const uint8_t *apdu, size_t len, stru
 			llv_info("la tarjeta en %s se reinició", h->reader);
 			return XCHG_RESET;
 		}
-		if (rc == SCARD_W_REMOVED_CARD || rc == SCARD_E_NO_SMARTCARD)
-			llv_warn("se retiró la tarjeta del lector %s", h->reader);
-		else
+		if (rc == SCARD_W_REMOVED_CARD || rc == SCARD_E_NO_SMARTCARD || card_removed(h)) {
+			h->gone = true;
+			llv_warn("se retiró la tarjeta del lector %s a media operación", h->reader);
+		} else if (rc == SCARD_S_SUCCESS) {
+			llv_warn("la tarjeta en %s dio una respuesta de %lu bytes", h->reader,
+				 (unsigned long)rlen);
+		} else {
 			llv_warn("SCardTransmit en %s: %s", h->reader, pcsc_stringify_error(rc));
+		}
 		return XCHG_FAIL;
 	}
 	llv_log_hex(LLV_LOG_DEBUG, "pcsc <", rbuf, rlen);
@@ -75,77 +105,25 @@ static int transmit(struct pcsc_handle *h, const uint8_t *apdu, size_t len, stru
 	return llv_buf_ok(out) ? XCHG_OK : XCHG_FAIL;
 }
 
-/* An APDU followed by GET RESPONSE while the card answers 61xx; out gets all
- * the data and the final SW. */
 static int transmit_all(struct pcsc_handle *h, const uint8_t *apdu, size_t len, struct llv_buf *out)
 {
-	int rc = transmit(h, apdu, len, out);
-	int rounds = 0;
-
-	while (rc == XCHG_OK && out->len >= 2 && out->data[out->len - 2] == 0x61) {
-		uint8_t get[5] = { 0x00, 0xC0, 0x00, 0x00, out->data[out->len - 1] };
-
-		if (++rounds > 1024 || out->len > MAX_RESPONSE)
-			return XCHG_FAIL;
-		out->len -= 2;
-		rc = transmit(h, get, sizeof(get), out);
-	}
-	return rc;
+	return fido_iso7816_transmit_all(transmit, h, apdu, len, out);
 }
 
-/* A command with chaining: pieces of at most 255 bytes, CLA | 0x10 on all
- * but the last, Le = 00 on the last. */
 static int send_chained(struct pcsc_handle *h, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
 			const uint8_t *data, size_t len, struct llv_buf *out)
 {
-	size_t off = 0;
-
-	do {
-		size_t n = len - off > 255 ? 255 : len - off;
-		bool last = off + n == len;
-		struct llv_buf apdu = LLV_BUF_INIT;
-		int rc;
-
-		llv_buf_init_secret(&apdu);
-		llv_buf_put_u8(&apdu, last ? cla : (uint8_t)(cla | 0x10));
-		llv_buf_put_u8(&apdu, ins);
-		llv_buf_put_u8(&apdu, p1);
-		llv_buf_put_u8(&apdu, p2);
-		if (n > 0) {
-			llv_buf_put_u8(&apdu, (uint8_t)n);
-			llv_buf_put(&apdu, data + off, n);
-		}
-		if (last)
-			llv_buf_put_u8(&apdu, 0x00);
-		if (!llv_buf_ok(&apdu)) {
-			llv_buf_free(&apdu);
-			return XCHG_FAIL;
-		}
-		llv_buf_clear(out);
-		rc = last ? transmit_all(h, apdu.data, apdu.len, out)
-			  : transmit(h, apdu.data, apdu.len, out);
-		llv_buf_free(&apdu);
-		if (rc != XCHG_OK)
-			return rc;
-		if (!last && !(out->len == 2 && out->data[0] == 0x90 && out->data[1] == 0x00)) {
-			llv_warn("la tarjeta rechazó un bloque encadenado (SW %02X%02X)",
-				 out->len >= 2 ? out->data[out->len - 2] : 0,
-				 out->len >= 2 ? out->data[out->len - 1] : 0);
-			return XCHG_OK;   /* the SW tells the caller */
-		}
-		off += n;
-	} while (off < len);
-	return XCHG_OK;
+	return fido_iso7816_send_chained(transmit, h, cla, ins, p1, p2, data, len, out);
 }
 
 static int select_fido(struct pcsc_handle *h, struct llv_buf *out)
 {
-	return send_chained(h, 0x00, 0xA4, 0x04, 0x00, fido_aid, sizeof(fido_aid), out);
+	return fido_iso7816_select(transmit, h, out);
 }
 
 static bool sw_ok(const struct llv_buf *b)
 {
-	return b->len >= 2 && b->data[b->len - 2] == 0x90 && b->data[b->len - 1] == 0x00;
+	return fido_iso7816_sw_ok(b->data, b->len);
 }
 
 static int reconnect_and_select(struct pcsc_handle *h)
@@ -281,19 +259,11 @@ static int pcsc_rx(fido_dev_t *dev, uint8_t cmd, unsigned char *buf, size_t coun
 	n = h->resp.len;
 	switch (cmd) {
 	case CMD_INIT: {
-		/* CTAPHID_INIT response: nonce, cid, protocol, 3 version bytes, flags. */
-		uint8_t init[17] = { 0 };
+		uint8_t init[FIDO_ISO_INIT_LEN];
 
 		if (count != sizeof(init) || !sw_ok(&h->resp))
 			return -1;
-		memcpy(init, h->nonce, 8);
-		init[11] = 1;        /* a non-broadcast channel id */
-		init[12] = 2;        /* CTAPHID protocol version */
-		if (n - 2 == 8 && memcmp(h->resp.data, "FIDO_2_0", 8) == 0)
-			init[16] = FIDO_CAP_CBOR | FIDO_CAP_NMSG;
-		else if (n - 2 == 6 && memcmp(h->resp.data, "U2F_V2", 6) == 0)
-			init[16] = FIDO_CAP_CBOR;
-		else {
+		if (fido_iso7816_init_response(h->nonce, h->resp.data, n - 2, init) != 0) {
 			llv_warn("el applet FIDO de %s respondió una versión desconocida", h->reader);
 			return -1;
 		}
@@ -305,15 +275,11 @@ static int pcsc_rx(fido_dev_t *dev, uint8_t cmd, unsigned char *buf, size_t coun
 			llv_warn("NFCCTAP_MSG: SW %02X%02X", h->resp.data[n - 2], h->resp.data[n - 1]);
 			return -1;
 		}
-		n -= 2;
 		break;
 	default:
-		break;   /* U2F: data and SW, as CTAPHID_MSG carries them */
+		break;
 	}
-	if (n > count)
-		return -1;
-	memcpy(buf, h->resp.data, n);
-	return (int)n;
+	return fido_iso7816_ctaphid_answer(cmd, h->resp.data, n, buf, count);
 }
 
 const fido_dev_io_t fido_bridge_pcsc_io = {

@@ -10,8 +10,10 @@
 # from its lock file into the build directory when missing), which must also
 # reject it for another origin, RP ID or challenge. Bad origins and RP IDs are
 # refused before any device is touched; a wrong PIN is not retried; the
-# excluded credential, Ctrl-C (socket: CTAPHID_CANCEL) and a key closed
-# mid-ceremony give clear errors and leave the bridge usable.
+# excluded credential, Ctrl-C (socket: CTAPHID_CANCEL), a key closed
+# mid-ceremony and (PC/SC) a card pulled while the key waits for the tap give
+# clear errors and leave the bridge usable; a card reset by another PC/SC
+# client mid-ceremony is re-SELECTed and the command retried once.
 set -eu
 : "${LLAVERO_BUILD:?}" "${LLAVERO_SRC:?}"
 MODE=${1:-socket}
@@ -210,6 +212,87 @@ suite() {
 	ok "mensajes en inglés con LC_ALL=en"
 }
 
+# ---- acceptance 4 on PC/SC: the card pulled or reset mid-ceremony ---------
+# llavero-vcard runs again with --fido-delay (a test hook: each CTAP2 answer
+# is held DELAY ms, as if the person were slow to tap; meanwhile the card
+# reads nothing from the reader but obeys its control channel).
+DELAY=3000
+vcard_apdus() { "$VCARD" stats --state "$LLAVERO_VCARD_STATE" | sed -n 's/^apdus=//p'; }
+vcard_power_cycles() { "$VCARD" stats --state "$LLAVERO_VCARD_STATE" | sed -n 's/^power_cycles=//p'; }
+# wait_card Yes|No: until PC/SC lists our reader (vpcd has a second, empty
+# slot) with / without a card (10 s).
+wait_card() {
+	i=0
+	until opensc-tool -l 2>/dev/null | grep -E "^[0-9]+ +$1 " | grep -qF "$LLAVERO_READER"; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "el lector no llegó a «$1» en 10 s"
+		sleep 0.1
+	done
+}
+now_ms() { date +%s%3N; }
+pcsc_mid_ceremony() {
+	DEV=$1
+	ORIGIN=https://login.llavero.example
+	"$VCARD" stop --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "vcard stop"
+	wait_card No
+	"$VCARD" run --state "$LLAVERO_VCARD_STATE" --port "$LLAVERO_VCARD_PORT" --fido-delay "$DELAY" -v \
+		>"$T/vcard-delay.log" 2>&1 &
+	wait_card Yes
+
+	# Pulled while the key waits for the tap (getAssertion's answer held):
+	# code 8 and a clear message at once, not after the held answer.
+	nga=$(grep -c '> 80 10 00 00 [0-9A-F][0-9A-F]02' "$T/vcard-delay.log" || true)
+	timeout 30 "$L" fido login --device "$DEV" --origin "$ORIGIN" --rp-id "$RPID" \
+		--allow "$ID1" --uv discouraged --json >"$T/pull.json" 2>"$T/pull.err" &
+	lp=$!
+	i=0
+	until [ "$(grep -c '> 80 10 00 00 [0-9A-F][0-9A-F]02' "$T/vcard-delay.log" || true)" -gt "$nga" ]; do
+		i=$((i + 1)); [ "$i" -lt 200 ] || fail "la ceremonia no llegó a getAssertion: $(cat "$T/pull.err")"
+		sleep 0.05
+	done
+	t0=$(now_ms)
+	"$VCARD" remove --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "vcard remove"
+	rc=0; wait "$lp" || rc=$?
+	took=$(( $(now_ms) - t0 ))
+	[ "$rc" != 124 ] || fail "tarjeta retirada a media ceremonia: el puente se colgó"
+	[ "$rc" = 8 ] || fail "tarjeta retirada a media ceremonia: código $rc: $(cat "$T/pull.err")"
+	grep -q '"device-lost"' "$T/pull.json" || fail "error JSON: $(cat "$T/pull.json")"
+	grep -q "se retiró la tarjeta del lector" "$T/pull.err" || fail "mensaje poco claro: $(cat "$T/pull.err")"
+	[ "$took" -lt "$DELAY" ] || fail "el error tardó $took ms (la respuesta retenida dura $DELAY ms)"
+	ok "tarjeta retirada esperando el toque: código 8 en $took ms («$(grep -m1 'se retiró' "$T/pull.err")»)"
+	wait_card No
+	"$VCARD" insert --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "vcard insert"
+	wait_card Yes
+	CH=$(b64url_rand)
+	expect_rc 0 reinserted timeout 60 "$L" fido login --device "$DEV" --origin "$ORIGIN" --rp-id "$RPID" \
+		--challenge "$CH" --allow "$ID1" --uv discouraged --json
+	rp_verify authentication "$T/reinserted.json" "$CH" "$ORIGIN" "$RPID" "$T/cred1.json"
+	ok "tarjeta de vuelta en el lector: la siguiente ceremonia funciona"
+
+	# Reset by another PC/SC client between two APDUs of the ceremony (while
+	# getInfo's answer is held): the transport reconnects, SELECTs the applet
+	# again and retries the command once; the ceremony succeeds.
+	base=$(vcard_apdus)
+	pc=$(vcard_power_cycles)
+	rm -f "$T/reset.flag"
+	/usr/bin/python3 "$LLAVERO_SRC/tests/integration/fido_bridge_reset.py" "$LLAVERO_READER" "$VCARD" \
+		"$LLAVERO_VCARD_STATE" $((base + 2)) "$T/reset.flag" >"$T/resetpy.out" 2>&1 &
+	pp=$!
+	i=0
+	until [ -f "$T/reset.flag" ]; do
+		kill -0 "$pp" 2>/dev/null || fail "pyscard: $(cat "$T/resetpy.out")"
+		i=$((i + 1)); [ "$i" -lt 200 ] || fail "pyscard no se conectó"
+		sleep 0.05
+	done
+	CH=$(b64url_rand)
+	expect_rc 0 afterreset env LLAVERO_LOG=info timeout 60 "$L" fido login --device "$DEV" --origin "$ORIGIN" \
+		--rp-id "$RPID" --challenge "$CH" --allow "$ID1" --uv discouraged --json
+	wait "$pp" || fail "pyscard: $(cat "$T/resetpy.out")"
+	grep -q "se reinició" "$T/afterreset.err" || fail "el reinicio no llegó a media ceremonia: $(cat "$T/afterreset.err")"
+	[ "$(vcard_power_cycles)" -gt "$pc" ] || fail "la tarjeta no se reinició"
+	rp_verify authentication "$T/afterreset.json" "$CH" "$ORIGIN" "$RPID" "$T/cred1.json"
+	ok "tarjeta reiniciada por otra aplicación a media ceremonia: SELECT de nuevo, un reintento, éxito"
+}
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/llv-fidobridge.XXXXXX")
 pid=
 cleanup() {
@@ -304,11 +387,12 @@ pcsc-inside)
 		|| fail "devices no ve el lector con tarjeta: $(cat "$T/devices.json")"
 	ok "llavero devices: pcscd en marcha, lector con tarjeta"
 	suite "pcsc:$LLAVERO_READER"
-	# Acceptance 4 on PC/SC: the card leaves mid-use -> device lost, not a crash.
-	kill "$LLAVERO_VCARD_PID"
+	pcsc_mid_ceremony "pcsc:$LLAVERO_READER"
+	# The card leaves for good (its process ends) -> an error, not a crash.
+	"$VCARD" stop --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "vcard stop"
 	sleep 1
 	rc=0
-	"$L" fido login --device "pcsc:$LLAVERO_READER" --origin https://login.llavero.example \
+	timeout 30 "$L" fido login --device "pcsc:$LLAVERO_READER" --origin https://login.llavero.example \
 		--empty-allow --json >"$T/pulled.json" 2>"$T/pulled.err" || rc=$?
 	[ "$rc" = 3 ] || [ "$rc" = 8 ] || fail "tarjeta retirada: código $rc: $(cat "$T/pulled.err")"
 	ok "tarjeta retirada: código $rc con mensaje claro"
