@@ -12,6 +12,8 @@
 //   node signin.mjs SCRATCH   (inside run.sh: needs LLAVERO_E2E_IDP_URL,
 //                              LLAVERO_E2E_VKEY_SOCKET, LLAVERO_AGENT)
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate, publicDecrypt, constants } from 'node:crypto';
 import { launch, installNativeHost, extensionWorker, agentEnv, pinentryScript, fixtures, inPage, ok, done } from './lib.mjs';
 
@@ -67,7 +69,8 @@ try {
 
   // 3. Signing through the extension: the signing certificate and a raw
   //    RSA signature over a hash, checked here with the certificate.
-  const digest = createHash('sha256').update('Solicitud de beca, folio 0001').digest('base64');
+  const SOLICITUD = 'Solicitud de beca, folio 0001';
+  const digest = createHash('sha256').update(SOLICITUD).digest('base64');
   shown = pinentryScript(T, [`pin ${VCARD_PIN}`]);
   const sig = await inPage(page, async (l, hash) => {
     const c = await l.getSigningCertificate();
@@ -84,6 +87,29 @@ try {
   }
   ok(verified, 'llavero.sign() signs the hash with the card\'s e.firma (verified with its certificate)', sig);
   ok(/SETDESC/.test(shown()), 'signing asked the PIN again (no PIN cache)');
+
+  // The same as a detached CMS (CAdES-BES), checked by openssl cms -verify
+  // against the test CA chain.
+  writeFileSync(join(T, 'solicitud.txt'), SOLICITUD);
+  writeFileSync(join(T, 'chain.pem'), readFileSync(fx.FIX_CA_ISSUER_PEM, 'utf8') + readFileSync(fx.FIX_CA_ROOT_PEM, 'utf8'));
+  shown = pinentryScript(T, [`pin ${VCARD_PIN}`]);
+  const cms = await inPage(page, async (l, hash) => {
+    const c = await l.getSigningCertificate();
+    return l.sign(c.certificate, hash, 'SHA-256', { format: 'cms' });
+  }, digest);
+  let cmsOk = false, cmsOut = '';
+  if (cms.ok) {
+    writeFileSync(join(T, 'solicitud.p7s'), Buffer.from(cms.value.signature, 'base64'));
+    try {
+      cmsOut = execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(T, 'solicitud.p7s'),
+        '-content', join(T, 'solicitud.txt'), '-CAfile', join(T, 'chain.pem'), '-out', '/dev/null'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      cmsOk = true;
+    } catch (e) {
+      cmsOut = String(e.stderr || e.message);
+    }
+  }
+  ok(cmsOk, 'llavero.sign(..., {format: "cms"}) gives a detached CMS that openssl cms -verify accepts', { cms, cmsOut });
 
   // 4. A security key through the agent's FIDO bridge: register llavero-vkey
   //    on the signed-in account (its PIN set first), sign out, sign in with it.
