@@ -40,8 +40,17 @@ try {
   await Promise.all([page.waitForURL(/\/entrar/), page.click('#demo-entrar')]);
   ok(await page.isVisible('#btn-efirma'), 'the sign-in page offers "Entrar con e.firma"');
 
-  // 2. "Entrar con e.firma": the agent asks the PIN (scripted), the card signs.
-  let shown = pinentryScript(T, [`pin ${VCARD_PIN}`]);
+  // 2. First the person cancels at the PIN dialog: the page says so, in Spanish.
+  let shown = pinentryScript(T, ['cancel']);
+  await page.click('#btn-efirma');
+  await page.waitForFunction(() => /No se pudo/.test(document.getElementById('msg').textContent), null,
+    { timeout: 30000 }).catch(() => {});
+  const cancelMsg = await page.evaluate(() => document.getElementById('msg').textContent);
+  ok(/No se pudo: .*cancel/i.test(cancelMsg) && /\/entrar/.test(page.url()),
+    `cancelling at the PIN dialog leaves the person on the sign-in page: "${cancelMsg}"`, cancelMsg);
+
+  // 3. "Entrar con e.firma": the agent asks the PIN (scripted), the card signs.
+  shown = pinentryScript(T, [`pin ${VCARD_PIN}`]);
   await Promise.all([
     page.waitForURL(/\/demo$/, { timeout: 90000 }).catch(() => {}),
     page.click('#btn-efirma'),
@@ -67,7 +76,7 @@ try {
   ok(p1.includes(fx.FIX_FISICA_RFC), 'the PIN dialog showed the holder\'s RFC', p1);
   await page.screenshot({ path: join(T, 'demo-efirma.png'), fullPage: true });
 
-  // 3. Signing through the extension: the signing certificate and a raw
+  // 4. Signing through the extension: the signing certificate and a raw
   //    RSA signature over a hash, checked here with the certificate.
   const SOLICITUD = 'Solicitud de beca, folio 0001';
   const digest = createHash('sha256').update(SOLICITUD).digest('base64');
@@ -111,7 +120,7 @@ try {
   }
   ok(cmsOk, 'llavero.sign(..., {format: "cms"}) gives a detached CMS that openssl cms -verify accepts', { cms, cmsOut });
 
-  // 4. A security key through the agent's FIDO bridge: register llavero-vkey
+  // 5. A security key through the agent's FIDO bridge: register llavero-vkey
   //    on the signed-in account (its PIN set first), sign out, sign in with it.
   await page.goto(`${base}/cuenta`);
   shown = pinentryScript(T, [`pin ${VKEY_PIN}`, `pin ${VKEY_PIN}`]);
