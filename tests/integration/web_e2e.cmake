@@ -18,3 +18,7 @@ if(TARGET llavero-agent AND TARGET llavero-vcard AND TARGET llavero-idp AND TARG
   llavero_integration_test(web_signin ../e2e/web_signin.sh TIMEOUT 300)
   set_tests_properties(integration.web_signin PROPERTIES RESOURCE_LOCK chromium)
 endif()
+# llavero-idp's own browser test (idp.cmake) drives Chromium too: same lock.
+if(TEST integration.idp_browser)
+  set_tests_properties(integration.idp_browser PROPERTIES RESOURCE_LOCK chromium)
+endif()
