@@ -62,6 +62,8 @@ typedef void (*idp_handler)(struct idp_ctx *ctx, struct idp_request *req, struct
 /* ---- request accessors (idp_http.c) ---- */
 const char *idp_req_header(struct idp_request *req, const char *name);
 const char *idp_req_query(struct idp_request *req, const char *name);
+/* A query parameter appears more than once (or too many parameters). */
+bool idp_req_query_repeated(struct idp_request *req);
 const char *idp_req_cookie(struct idp_request *req, const char *name);
 /* Parses the body as a JSON object (Content-Type application/json); NULL and
  * a 400 JSON error already set on resp when it is not one. */

@@ -114,6 +114,36 @@ const char *idp_req_cookie(struct idp_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
+struct repeat_scan {
+	const char *names[IDP_FORM_MAX];
+	size_t n;
+	bool repeated;
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct repeat_scan *r = cls;
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->names[i], key)) {
+			r->repeated = true;
+			return MHD_NO;
+		}
+	if (r->n >= IDP_FORM_MAX) {
+		r->repeated = true;   /* too many parameters: refused the same way */
+		return MHD_NO;
+	}
+	r->names[r->n++] = key;
+	return MHD_YES;
+}
+
+bool idp_req_query_repeated(struct idp_request *req)
+{
+	struct repeat_scan r;
+	memset(&r, 0, sizeof(r));
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, scan_arg, &r);
+	return r.repeated;
+}
+
 static bool content_type_is(struct idp_request *req, const char *type)
 {
 	const char *ct = idp_req_header(req, "Content-Type");

@@ -171,7 +171,9 @@ static const char idp_css[] =
 	"input{display:block;width:100%;padding:.5rem;margin:.2rem 0 .6rem;box-sizing:border-box}"
 	".aviso{background:#f3e9ec;padding:.8rem;border-radius:6px}.error{color:#a00}"
 	"#msg{min-height:1.5rem;font-weight:bold}table.datos th{text-align:left;padding-right:1rem}"
-	".pie{color:#888;font-size:.8rem;margin-top:2rem}";
+	".pie{color:#888;font-size:.8rem;margin-top:2rem}"
+	"a.boton{display:block;text-align:center;padding:.8rem;background:#611232;color:#fff;"
+	"border-radius:6px;text-decoration:none}a.boton:hover{background:#9d2449}";
 
 void idp_route_static(struct idp_ctx *ctx, struct idp_request *req, struct idp_response *resp)
 {

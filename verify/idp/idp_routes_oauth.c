@@ -102,7 +102,13 @@ void idp_route_authorize(struct idp_ctx *ctx, struct idp_request *req, struct id
 	size_t i;
 
 	/* Errors about the client or its redirect URI are shown here, never
-	 * redirected (RFC 6749 4.1.2.1). */
+	 * redirected (RFC 6749 4.1.2.1); so is a repeated parameter (3.1), since
+	 * it makes client_id and redirect_uri ambiguous. */
+	if (idp_req_query_repeated(req)) {
+		idp_resp_error_page(resp, 400, "Solicitud inválida",
+				    "Un parámetro de la solicitud de acceso aparece más de una vez.");
+		return;
+	}
 	if (!cl) {
 		idp_resp_error_page(resp, 400, "Aplicación desconocida",
 				    "El client_id no corresponde a ninguna aplicación registrada.");

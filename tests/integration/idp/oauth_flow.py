@@ -199,6 +199,8 @@ def main():
     st, hd, body = br.request('GET', authorize_path(PUBLIC, PUBLIC_REDIRECT + 'x', ch))
     check(st == 400 and 'location' not in hd,
           '/authorize con redirect_uri distinta (no exacta): página de error, sin redirección', str(st))
+    st, hd, body = br.request('GET', authorize_path(PUBLIC, PUBLIC_REDIRECT, ch) + '&redirect_uri=http%3A%2F%2Fevil.example%2F')
+    check(st == 400 and 'location' not in hd, '/authorize con redirect_uri repetida: página de error, sin redirección', str(st))
     st, hd, _ = br.request('GET', authorize_path(PUBLIC, PUBLIC_REDIRECT, None, method=None))
     q = query_of(hd.get('location', ''))
     check(st == 303 and q.get('error') == 'invalid_request' and q.get('state') == 'estado-123',
