@@ -7,6 +7,8 @@
 #include "idp.h"
 #include "idp_session.h"
 
+#include "base64url.h"
+#include "json.h"
 #include "log.h"
 #include "verify_errors.h"
 #include "verify_webeid.h"
@@ -72,13 +74,38 @@ static int user_for_identity(struct idp_ctx *ctx, const struct verify_identity *
 	return ctx->store->ops->user_put(ctx->store->ctx, u);
 }
 
+/* The account a token claims to be (the RFC of its still unverified
+ * certificate), for the per-account rate limit: attempts are counted before
+ * any verification, so guessing at one person's account is slowed down
+ * whatever the outcome. Empty when the certificate does not parse. */
+static void claimed_account(json_t *token, char *out, size_t outlen)
+{
+	const char *b64 = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	const unsigned char *p;
+	X509 *cert;
+	struct verify_identity id;
+
+	out[0] = '\0';
+	if (llv_json_get_str(token, "unverifiedCertificate", &b64) ||
+	    llv_base64_decode(b64, strlen(b64), &der, &len))
+		return;
+	p = der;
+	cert = d2i_X509(NULL, &p, (long)len);
+	if (cert && verify_identity_from_cert(cert, &id) == VERIFY_OK)
+		snprintf(out, outlen, "%s", id.rfc);
+	X509_free(cert);
+	free(der);
+}
+
 void idp_route_efirma_login(struct idp_ctx *ctx, struct idp_request *req, struct idp_response *resp)
 {
 	struct idp_session *s = req->session;
 	struct verify_webeid_opts opts;
 	struct verify_webeid_result res;
 	struct idp_user u;
-	char key[96];
+	char key[96], account[16];
 	char *nonce = NULL, *token_text = NULL;
 	json_t *body = NULL, *token;
 	int rc;
@@ -103,6 +130,14 @@ void idp_route_efirma_login(struct idp_ctx *ctx, struct idp_request *req, struct
 		efirma_failed(resp, 400, verify_error_id(VERIFY_ERR_TOKEN_JSON),
 			      "Falta el token de autenticación (authToken)");
 		goto out;
+	}
+	claimed_account(token, account, sizeof(account));
+	if (account[0]) {
+		snprintf(key, sizeof(key), "cuenta:%s", account);
+		if (!idp_ratelimit_allow(ctx, key, ctx->cfg.rate_limit_account)) {
+			efirma_failed(resp, 429, "rate-limit", "Demasiados intentos para esta cuenta: espere un minuto");
+			goto out;
+		}
 	}
 	if (!json_is_string(idp_session_get(s, "efirma_nonce"))) {
 		efirma_failed(resp, 400, verify_error_id(VERIFY_ERR_NONCE_UNKNOWN),

@@ -358,6 +358,15 @@ def main():
     st, hd, _ = br.request('GET', '/cuenta')
     check(st == 303 and hd.get('location') == '/entrar', 'después de salir /cuenta pide entrar')
 
+    # -- rate limit per account (10/min): the RFC of the token's certificate ----
+    other = Browser()
+    csrf = other.csrf()
+    bogus = {'format': 'web-eid:1.1', 'unverifiedCertificate': b64(der(FIX['FIX_MORAL_CER'])),
+             'algorithm': 'RS256', 'signature': 'AAAA', 'appVersion': 'x'}
+    errs = [other.post_json('/efirma/login', {'authToken': bogus}, csrf)[1].get('error') for _ in range(12)]
+    check(errs[-1] == 'rate-limit' and errs[0] != 'rate-limit',
+          'límite de intentos por cuenta (RFC del certificado): 429', str(errs))
+
     # -- rate limit on sign-in attempts per IP (configured at 40/min) -----------
     other = Browser()
     csrf = other.csrf()
