@@ -96,7 +96,10 @@
   var pending = {};        // id -> {resolve, reject, timer}
 
   function targetOrigin() {
-    return window.location.origin && window.location.origin !== 'null' ? window.location.origin : '*';
+    // window.origin: the document's real origin ('null' when sandboxed, where
+    // location.origin would still name the URL's and the message be lost).
+    var o = window.origin || window.location.origin;
+    return o && o !== 'null' ? o : '*';
   }
 
   function onMessage(event) {

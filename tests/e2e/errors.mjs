@@ -15,7 +15,11 @@ const T = process.argv[2];
 const fx = fixtures();
 const NONCE = Buffer.from('nonce de prueba de llavero, 32+ bytes!!').toString('base64');
 
-const local = await serve({ '/': TEST_PAGE }, '127.0.0.1');
+const local = await serve({
+  '/': TEST_PAGE,
+  // A sandboxed document: an opaque origin, whatever its URL says.
+  '/sandbox': { html: TEST_PAGE, headers: { 'Content-Security-Policy': 'sandbox allow-scripts' } },
+}, '127.0.0.1');
 const port = local.address().port;
 const other = await serve({ '/': TEST_PAGE }, '127.0.0.2');
 const otherPort = other.address().port;
@@ -86,6 +90,13 @@ try {
   raw = await rawRequest(loop2, 'authenticate', { challengeNonce: NONCE, origin: `http://localhost:${port}` });
   ok(raw.error && raw.error.code === 'origin-not-allowed',
     'http://127.0.0.2: a raw request claiming http://localhost is still refused (origin from the browser)', raw);
+
+  const sandboxed = await context.newPage();
+  await sandboxed.goto(`http://localhost:${port}/sandbox`);
+  ok(await sandboxed.evaluate(() => window.origin === 'null'), 'a sandboxed document on http://localhost has an opaque origin');
+  r = await allRefused(sandboxed, 'origin-not-allowed');
+  ok(r.all, 'sandboxed document: every call fails with origin-not-allowed (the extension refuses opaque origins)', r.got);
+  await sandboxed.close();
 
   const after = cardApdus();
   ok(after.count === before.count, `the card was never touched (APDUs ${before.count} -> ${after.count})`, after.raw);

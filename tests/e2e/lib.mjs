@@ -113,7 +113,7 @@ export async function extensionWorker(context, timeout = 15000) {
 }
 
 // A static server for test pages: `/llavero.js` is web/llavero.js, other
-// paths come from `pages` (path -> html). Resolves to the server.
+// paths come from `pages` (path -> html, or {html, headers}). Resolves to the server.
 export function serve(pages, host = '127.0.0.1', port = 0) {
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
@@ -123,8 +123,9 @@ export function serve(pages, host = '127.0.0.1', port = 0) {
       return;
     }
     if (Object.prototype.hasOwnProperty.call(pages, path)) {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(pages[path]);
+      const p = typeof pages[path] === 'string' ? { html: pages[path] } : pages[path];
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...(p.headers || {}) });
+      res.end(p.html);
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' });

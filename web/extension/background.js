@@ -43,8 +43,11 @@ function fail(code, message, extra) {
 // documents in a tab are served.
 function senderOrigin(sender) {
   var o = '';
-  if (sender.origin && sender.origin !== 'null') o = sender.origin;
-  else if (sender.url) {
+  // An opaque origin (a sandboxed document) is nobody's: refused, even
+  // though its URL looks like a site's.
+  if (sender.origin === 'null') return null;
+  if (sender.origin) o = sender.origin;
+  else if (sender.url) {  // browsers without sender.origin
     try { o = new URL(sender.url).origin; } catch (e) { o = ''; }
   }
   if (!/^https?:\/\/[^/]+$/.test(o)) return null;

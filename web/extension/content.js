@@ -20,8 +20,10 @@
   var pending = 0;
 
   function post(msg) {
-    // Same-origin target: only this page's own scripts see the answer.
-    window.postMessage(msg, window.location.origin === 'null' ? '*' : window.location.origin);
+    // Same-origin target: only this page's own scripts see the answer (an
+    // opaque origin, a sandboxed document, can only be addressed as '*').
+    var o = window.origin || window.location.origin;
+    window.postMessage(msg, !o || o === 'null' ? '*' : o);
   }
 
   function announce() {
