@@ -19,9 +19,12 @@
  * - No SO, no C_SetPIN/C_InitPIN (the token is write-protected).
  * - sign(): the raw RSA private operation on the block the core padded. */
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -72,11 +75,133 @@ static void make_label(const struct efirma_cert *c, char *out, size_t cap)
 		snprintf(out, cap, "%s%.*s", prefix, 64, name);
 }
 
-static void efirma_discover(const struct p11_driver *self)
+/* ---- discovery, throttled ----------------------------------------------------
+ * C_GetSlotList(NULL) asks for discovery every time (NSS and p11-kit call it
+ * often), and a full scan parses every certificate. So the directories are
+ * scanned again only when the configured list changes or one of them changes
+ * (device, inode, mtime, ctime: a file added, removed or renamed in it), and
+ * a directory changed within the last EFIRMA_MEMO_SETTLE_S seconds is scanned
+ * again next time (a change in the same timestamp tick would not show). The
+ * memo keeps rescans from logging the same unusable files again. A full
+ * discovery (C_Initialize: the core's slot table is new) forgets all this.
+ * Discovery runs with no core lock held, possibly in several threads: the
+ * state has its own mutex (the only mutable global of this driver). */
+struct dir_stamp {
+	char *path;
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime, ctime;
+};
+
+static pthread_mutex_t scan_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct dir_stamp *scan_stamps;
+static size_t scan_nstamps;
+static bool scan_valid;
+static struct efirma_scan_memo scan_memo;
+
+static void stamps_free(struct dir_stamp *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* Stamps of the configured directories now; *racy when one changed within
+ * the settle time. NULL on no memory. */
+static struct dir_stamp *stamps_now(size_t *n, bool *racy)
+{
+	char **dirs = efirma_config_dirs();
+	struct dir_stamp *v;
+	struct timespec now;
+	size_t k = 0;
+
+	*n = 0;
+	*racy = false;
+	if (!dirs)
+		return NULL;
+	while (dirs[k])
+		k++;
+	v = calloc(k ? k : 1, sizeof(*v));
+	if (!v) {
+		efirma_dirs_free(dirs);
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (size_t i = 0; i < k; i++) {
+		struct stat st;
+
+		v[i].path = strdup(dirs[i]);
+		if (!v[i].path) {
+			stamps_free(v, i);
+			efirma_dirs_free(dirs);
+			return NULL;
+		}
+		v[i].exists = stat(dirs[i], &st) == 0;
+		if (!v[i].exists)
+			continue;
+		v[i].dev = st.st_dev;
+		v[i].ino = st.st_ino;
+		v[i].mtime = st.st_mtim;
+		v[i].ctime = st.st_ctim;
+		if (now.tv_sec - st.st_mtim.tv_sec < EFIRMA_MEMO_SETTLE_S ||
+		    now.tv_sec - st.st_ctim.tv_sec < EFIRMA_MEMO_SETTLE_S)
+			*racy = true;
+	}
+	efirma_dirs_free(dirs);
+	*n = k;
+	return v;
+}
+
+static bool stamp_equal(const struct dir_stamp *a, const struct dir_stamp *b)
+{
+	if (strcmp(a->path, b->path) != 0 || a->exists != b->exists)
+		return false;
+	if (!a->exists)
+		return true;
+	return a->dev == b->dev && a->ino == b->ino && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static bool stamps_unchanged(const struct dir_stamp *v, size_t n)
+{
+	if (!scan_valid || n != scan_nstamps)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!stamp_equal(&v[i], &scan_stamps[i]))
+			return false;
+	return true;
+}
+
+static void efirma_discover(const struct p11_driver *self, bool full)
 {
 	struct efirma_pair_list list = { 0 };
-	if (efirma_scan_config(&list) != EFIRMA_OK)
+	struct dir_stamp *stamps;
+	size_t nstamps = 0;
+	bool racy = false;
+
+	pthread_mutex_lock(&scan_mutex);
+	if (full) {
+		scan_valid = false;
+		efirma_scan_memo_free(&scan_memo);
+	}
+	stamps = stamps_now(&nstamps, &racy);
+	if (stamps && stamps_unchanged(stamps, nstamps)) {
+		stamps_free(stamps, nstamps);
+		pthread_mutex_unlock(&scan_mutex);
+		return;
+	}
+	llv_debug("efirma: scanning the e.firma directories (%s)",
+		  full ? "C_Initialize" : !stamps ? "no memory" : !scan_valid ? "first or recent change"
+		  : "a directory changed");
+	if (efirma_scan_config_memo(&list, &scan_memo) != EFIRMA_OK)
 		llv_warn("efirma: scanning the e.firma directories failed");
+	stamps_free(scan_stamps, scan_nstamps);
+	scan_stamps = stamps;
+	scan_nstamps = stamps ? nstamps : 0;
+	scan_valid = stamps && !racy;
+	pthread_mutex_unlock(&scan_mutex);
 	for (size_t i = 0; i < list.n; i++) {
 		const struct efirma_pair *p = &list.items[i];
 		char key[4200], desc[128];
@@ -108,7 +233,9 @@ static CK_RV efirma_open(const char *arg, void **priv)
 	copy = strdup(arg);
 	if (!copy)
 		return CKR_HOST_MEMORY;
-	enum efirma_rc rc = efirma_scan_dir(dirname(copy), &list);
+	pthread_mutex_lock(&scan_mutex);   /* the memo: report each bad file once */
+	enum efirma_rc rc = efirma_scan_dir_memo(dirname(copy), &list, &scan_memo);
+	pthread_mutex_unlock(&scan_mutex);
 	if (rc == EFIRMA_ERR_NOMEM) {
 		rv = CKR_HOST_MEMORY;
 		goto out;
@@ -174,6 +301,9 @@ static CK_RV efirma_token_info(void *priv, CK_TOKEN_INFO *info)
 	info->ulMaxPinLen = 256;
 	/* No retry counter on a file: never COUNT_LOW / FINAL_TRY / LOCKED. */
 	info->flags |= p11_pin_flags(-1, -1, -1, -1);
+	/* Nothing on it can change (no C_SetPIN: the core answers
+	 * CKR_TOKEN_WRITE_PROTECTED, no objects created). */
+	info->flags |= CKF_WRITE_PROTECTED;
 	return CKR_OK;
 }
 

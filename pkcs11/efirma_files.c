@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/asn1t.h>
@@ -793,7 +794,95 @@ static enum efirma_rc list_append(struct efirma_pair_list *list, struct efirma_p
 	return EFIRMA_OK;
 }
 
+/* ---- scan memo ---------------------------------------------------------------- */
+
+enum memo_kind { MEMO_UNUSABLE = 1, MEMO_NO_KEY = 2 };
+
+struct efirma_memo_entry {
+	char *path;
+	enum memo_kind kind;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+void efirma_scan_memo_free(struct efirma_scan_memo *memo)
+{
+	if (!memo)
+		return;
+	for (size_t i = 0; i < memo->n; i++)
+		free(memo->v[i].path);
+	free(memo->v);
+	memset(memo, 0, sizeof(*memo));
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The entry for path with kind when the file is still the same one. */
+static bool memo_has(const struct efirma_scan_memo *memo, const char *path, enum memo_kind kind,
+		     const struct stat *st)
+{
+	for (size_t i = 0; memo && i < memo->n; i++) {
+		const struct efirma_memo_entry *e = &memo->v[i];
+		if (e->kind == kind && !strcmp(e->path, path))
+			return e->dev == st->st_dev && e->ino == st->st_ino &&
+			       e->size == st->st_size && same_time(&e->mtime, &st->st_mtim) &&
+			       same_time(&e->ctime, &st->st_ctim);
+	}
+	return false;
+}
+
+/* Remembers (or updates) path; files changed within the settle time are not
+ * remembered. Allocation failure: not remembered (logged again next time). */
+static void memo_put(struct efirma_scan_memo *memo, const char *path, enum memo_kind kind,
+		     const struct stat *st)
+{
+	struct efirma_memo_entry *e = NULL;
+	struct timespec now;
+
+	if (!memo)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - st->st_mtim.tv_sec < EFIRMA_MEMO_SETTLE_S ||
+	    now.tv_sec - st->st_ctim.tv_sec < EFIRMA_MEMO_SETTLE_S)
+		return;
+	for (size_t i = 0; i < memo->n && !e; i++)
+		if (memo->v[i].kind == kind && !strcmp(memo->v[i].path, path))
+			e = &memo->v[i];
+	if (!e) {
+		if (memo->n == memo->cap) {
+			size_t cap = memo->cap ? memo->cap * 2 : 8;
+			struct efirma_memo_entry *v = realloc(memo->v, cap * sizeof(*v));
+			if (!v)
+				return;
+			memo->v = v;
+			memo->cap = cap;
+		}
+		char *copy = strdup(path);
+		if (!copy)
+			return;
+		e = &memo->v[memo->n++];
+		e->path = copy;
+		e->kind = kind;
+	}
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->mtime = st->st_mtim;
+	e->ctime = st->st_ctim;
+}
+
 enum efirma_rc efirma_scan_dir(const char *dir, struct efirma_pair_list *list)
+{
+	return efirma_scan_dir_memo(dir, list, NULL);
+}
+
+enum efirma_rc efirma_scan_dir_memo(const char *dir, struct efirma_pair_list *list,
+				    struct efirma_scan_memo *memo)
 {
 	struct name_list cers = { 0 }, keys = { 0 };
 	enum efirma_rc rc = EFIRMA_OK;
@@ -839,7 +928,17 @@ enum efirma_rc efirma_scan_dir(const char *dir, struct efirma_pair_list *list)
 			rc = EFIRMA_ERR_NOMEM;
 			break;
 		}
+		struct stat cst;
+		bool have_st = stat(p.cer_path, &cst) == 0;
+		if (have_st && memo_has(memo, p.cer_path, MEMO_UNUSABLE, &cst)) {
+			llv_debug("efirma: %s: unusable, unchanged since it was reported; skipped",
+				  p.cer_path);
+			efirma_pair_free(&p);
+			continue;
+		}
 		if (efirma_cert_load(p.cer_path, &p.cert) != EFIRMA_OK) {
+			if (have_st)
+				memo_put(memo, p.cer_path, MEMO_UNUSABLE, &cst);
 			efirma_pair_free(&p);
 			continue; /* logged by the loader */
 		}
@@ -873,7 +972,15 @@ enum efirma_rc efirma_scan_dir(const char *dir, struct efirma_pair_list *list)
 			if (!p.key_paths[j])
 				rc = EFIRMA_ERR_NOMEM;
 		if (rc == EFIRMA_OK && p.n_keys == 0) {
-			llv_info("efirma: %s has no .key file next to it; skipped", p.cer_path);
+			if (have_st && memo_has(memo, p.cer_path, MEMO_NO_KEY, &cst)) {
+				llv_debug("efirma: %s has no .key file next to it; skipped",
+					  p.cer_path);
+			} else {
+				llv_info("efirma: %s has no .key file next to it; skipped",
+					 p.cer_path);
+				if (have_st)
+					memo_put(memo, p.cer_path, MEMO_NO_KEY, &cst);
+			}
 			efirma_pair_free(&p);
 			continue;
 		}
@@ -1012,6 +1119,12 @@ fail:
 
 enum efirma_rc efirma_scan_config(struct efirma_pair_list *list)
 {
+	return efirma_scan_config_memo(list, NULL);
+}
+
+enum efirma_rc efirma_scan_config_memo(struct efirma_pair_list *list,
+				       struct efirma_scan_memo *memo)
+{
 	char **dirs = efirma_config_dirs();
 	if (!dirs)
 		return EFIRMA_ERR_NOMEM;
@@ -1019,7 +1132,7 @@ enum efirma_rc efirma_scan_config(struct efirma_pair_list *list)
 	for (char **d = dirs; *d && rc != EFIRMA_ERR_NOMEM; d++) {
 		struct efirma_pair_list found = { 0 };
 		char *real = realpath(*d, NULL); /* "dir" and "dir/" are one */
-		enum efirma_rc r = efirma_scan_dir(real ? real : *d, &found);
+		enum efirma_rc r = efirma_scan_dir_memo(real ? real : *d, &found, memo);
 		free(real);
 		if (r == EFIRMA_ERR_NOMEM)
 			rc = r;

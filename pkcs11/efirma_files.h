@@ -148,6 +148,24 @@ struct efirma_pair_list {
 enum efirma_rc efirma_scan_dir(const char *dir, struct efirma_pair_list *list);
 void efirma_pair_list_free(struct efirma_pair_list *list);
 
+/* What earlier scans reported, so that rescans log each skipped file once:
+ * a .cer that could not be used is skipped silently (not even read) while it
+ * stays the same file (device, inode, size, mtime, ctime); a .cer without a
+ * .key is paired again each time but reported once. A file changed less than
+ * EFIRMA_MEMO_SETTLE_S seconds before the scan is not remembered (it may
+ * still be being written within the same timestamp tick). Not thread-safe:
+ * the caller serialises scans that share a memo. */
+#define EFIRMA_MEMO_SETTLE_S 2
+struct efirma_memo_entry;
+struct efirma_scan_memo {
+	struct efirma_memo_entry *v;
+	size_t n, cap;
+};
+void efirma_scan_memo_free(struct efirma_scan_memo *memo);
+/* efirma_scan_dir / efirma_scan_config with a memo (NULL: none). */
+enum efirma_rc efirma_scan_dir_memo(const char *dir, struct efirma_pair_list *list,
+				    struct efirma_scan_memo *memo);
+
 /* Directories to scan, in order: $LLAVERO_EFIRMA_DIR (':'-separated) when
  * set; else every `efirma_dir = PATH` of $LLAVERO_PKCS11_CONF when set; else
  * of /etc/llavero/pkcs11.conf and then of $XDG_CONFIG_HOME/llavero/pkcs11.conf
@@ -161,5 +179,7 @@ void efirma_dirs_free(char **dirs);
 
 /* Scans every configured directory (duplicates by .cer path removed). */
 enum efirma_rc efirma_scan_config(struct efirma_pair_list *list);
+enum efirma_rc efirma_scan_config_memo(struct efirma_pair_list *list,
+				       struct efirma_scan_memo *memo);
 
 #endif

@@ -341,11 +341,11 @@ static void refresh_readers(void)
 	pthread_mutex_unlock(&enum_mutex);
 }
 
-static void discover_files(void)
+static void discover_files(bool full)
 {
 	for (size_t i = 0; i < N_DRIVERS; i++)
 		if (drivers[i]->kind == P11_DRIVER_FILE && drivers[i]->discover)
-			drivers[i]->discover(drivers[i]);
+			drivers[i]->discover(drivers[i], full);
 }
 
 /* The application has seen the current state of every slot. */
@@ -368,7 +368,7 @@ static void baseline_events(void)
 CK_RV p11_slots_init(void)
 {
 	refresh_readers();
-	discover_files();
+	discover_files(true);
 	baseline_events();
 	return CKR_OK;
 }
@@ -420,7 +420,7 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 		return CKR_ARGUMENTS_BAD;
 	if (!pSlotList) {
 		refresh_readers();
-		discover_files();
+		discover_files(false);
 	}
 	p11_lock(g_p11.lock);
 	nslots = g_p11.nslots;

@@ -14,7 +14,7 @@
  *     the core connects, then calls probe() on each card driver in turn;
  *     recognition is data driven (ATR/AID tables inside the driver);
  *   - file drivers (P11_DRIVER_FILE) add slots of their own: discover() is
- *     called at C_Initialize (and again on C_GetSlotList(NULL)) and calls
+ *     called at C_Initialize (and again, throttled, on C_GetSlotList(NULL)) and calls
  *     p11_slot_add_file() once per token it finds (e.g. per .cer/.key pair
  *     in the directory from /etc/llavero/pkcs11.conf `efirma_dir = ...` or
  *     LLAVERO_EFIRMA_DIR); the core then calls open() for that slot.
@@ -58,8 +58,9 @@
  * ---------------------------
  * token_info() fills a CK_TOKEN_INFO the core has pre-filled (session counts,
  * memory = CK_UNAVAILABLE_INFORMATION, CKF_TOKEN_INITIALIZED |
- * CKF_USER_PIN_INITIALIZED | CKF_LOGIN_REQUIRED | CKF_WRITE_PROTECTED, label
- * etc. blank-padded empty). The driver sets label, manufacturerID, model,
+ * CKF_USER_PIN_INITIALIZED | CKF_LOGIN_REQUIRED | CKF_RNG, label etc.
+ * blank-padded empty). A driver whose token nothing can change (no set_pin,
+ * e.g. efirma) adds CKF_WRITE_PROTECTED. The driver sets label, manufacturerID, model,
  * serialNumber (use p11_pad), ulMin/MaxPinLen and ORs the counter flags that
  * p11_pin_flags() computes from the live retry counters, so
  * CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED (and the SO_ ones) stay true.
@@ -132,8 +133,11 @@ struct p11_driver {
 	CK_RV (*probe)(struct p11_card *card, void **priv);
 
 	/* File drivers: add slots with p11_slot_add_file(). Called with no
-	 * locks held; must be idempotent (the core ignores keys it already has). */
-	void (*discover)(const struct p11_driver *self);
+	 * locks held; must be idempotent (the core ignores keys it already has).
+	 * full: at C_Initialize (the core's slot table is new: add every slot);
+	 * else on C_GetSlotList(NULL), called often: the driver may skip the
+	 * scan when nothing it looks at changed. */
+	void (*discover)(const struct p11_driver *self, bool full);
 	/* File drivers: open the token of a slot the driver added (arg as given
 	 * to p11_slot_add_file). CKR_OK with *priv set, or CKR_DEVICE_REMOVED
 	 * when the files have gone, CKR_TOKEN_NOT_RECOGNIZED when unusable. */

@@ -10,7 +10,10 @@
 #   password signs with every RSA mechanism and openssl verifies with the
 #   .cer; a wrong password is CKR_PIN_INCORRECT (and no counter: the right
 #   password still works after many wrong ones); a damaged .key or a key that
-#   is not the certificate's is CKR_DEVICE_ERROR, never PIN_INCORRECT.
+#   is not the certificate's is CKR_DEVICE_ERROR, never PIN_INCORRECT;
+#   one long-lived python3-pykcs11 client: rescans on C_GetSlotList(NULL) are
+#   throttled (an unusable file is reported once), a pair copied in appears,
+#   CKF_WRITE_PROTECTED and C_SetPIN = CKR_TOKEN_WRITE_PROTECTED.
 set -eu
 
 : "${LLAVERO_BUILD:?}" "${LLAVERO_SRC:?}"
@@ -184,5 +187,57 @@ if [ "$HAVE_SAT" = 1 ]; then
     ok "SAT test e.firma EKU9003173C9: signs (PKCS#1 v1.5 and PSS), verifies with its .cer"
 else
     echo "SKIPPED (loudly): SAT e.firma part; put SAT's files in $SAT" >&2
+fi
+# ---- one long-lived client: throttled rescans, write protection ---------------
+# python3-pykcs11 (C_Initialize once) calls C_GetSlotList(NULL) many times on a
+# directory with a good pair and an unusable .cer: the warning about that file
+# comes once, not once per call; a pair copied in later gets a slot on the
+# next C_GetSlotList(NULL) and the first slot keeps its ID; the tokens say
+# CKF_WRITE_PROTECTED and C_SetPIN is CKR_TOKEN_WRITE_PROTECTED.
+if /usr/bin/python3 -c 'import PyKCS11' 2>/dev/null; then
+    E=$WORK/rescan
+    mkdir "$E"
+    cp "$FIX_FISICA_CER" "$E/fisica.cer"; cp "$FIX_FISICA_KEY" "$E/fisica.key"
+    printf 'not a certificate' >"$E/garbage.cer"; cp "$FIX_MORAL_KEY" "$E/garbage.key"
+    touch -d '1 minute ago' "$E"/* "$E"
+    sleep 2.2   # older than the settle time (ctime cannot be set back)
+    cat >"$WORK/rescan.py" <<'PY'
+import shutil, sys, PyKCS11
+module, d, cer, key, rfc = sys.argv[1:6]
+lib = PyKCS11.PyKCS11Lib()
+lib.load(module)
+def labels():
+    return {s: lib.getTokenInfo(s).label.strip() for s in lib.getSlotList()}
+first = labels()
+assert list(first.values()) == ["e.firma " + rfc] or len(first) == 1, first
+for _ in range(30):
+    assert labels() == first, "slots changed with nothing changed"
+(slot,) = first
+ti = lib.getTokenInfo(slot)
+assert ti.flags & PyKCS11.CKF_WRITE_PROTECTED, "no CKF_WRITE_PROTECTED"
+s = lib.openSession(slot, PyKCS11.CKF_SERIAL_SESSION | PyKCS11.CKF_RW_SESSION)
+try:
+    s.setPin("x", "y")
+    raise SystemExit("C_SetPIN worked")
+except PyKCS11.PyKCS11Error as e:
+    assert e.value == PyKCS11.CKR_TOKEN_WRITE_PROTECTED, e
+s.closeSession()
+shutil.copy(cer, d + "/nuevo.cer")
+shutil.copy(key, d + "/nuevo.key")
+now = labels()
+assert len(now) == 2 and now[slot] == first[slot], now
+for _ in range(30):
+    assert labels() == now
+print("slots", len(first), len(now))
+PY
+    LLAVERO_LOG=info LLAVERO_EFIRMA_DIR=$E timeout 60 /usr/bin/python3 "$WORK/rescan.py" "$MODULE" \
+        "$E" "$FIX_MORAL_CER" "$FIX_MORAL_KEY" "$FIX_FISICA_RFC" >"$WORK/rescan.out" 2>"$WORK/rescan.err" ||
+        { cat "$WORK/rescan.out" "$WORK/rescan.err" >&2; fail "long-lived client on a changing directory"; }
+    grep -q '^slots 1 2$' "$WORK/rescan.out" || { cat "$WORK/rescan.out" >&2; fail "slots"; }
+    nw=$(grep -c 'garbage.cer' "$WORK/rescan.err" || true)
+    [ "$nw" -eq 1 ] || { cat "$WORK/rescan.err" >&2; fail "garbage.cer reported $nw times, want once"; }
+    ok "62 C_GetSlotList(NULL) in one process: the unusable .cer reported once; a pair copied in gets a new slot, the first keeps its ID; CKF_WRITE_PROTECTED, C_SetPIN CKR_TOKEN_WRITE_PROTECTED"
+else
+    echo "SKIPPED (loudly): python3-pykcs11 missing; rescan checks not run" >&2
 fi
 echo "pkcs11_efirma: all checks passed"
