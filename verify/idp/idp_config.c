@@ -143,6 +143,10 @@ int idp_config_parse(struct idp_config *c, const char *text, size_t len)
 			rc = set_str_list(c->trusted_cas, IDP_MAX_CAS, &c->n_trusted_cas, v, key);
 		else if (!strcmp(key, "ocsp_url"))
 			rc = set_str(&c->ocsp_url, v, key);
+		else if (!strcmp(key, "tls_cert"))
+			rc = set_str(&c->tls_cert, v, key);
+		else if (!strcmp(key, "tls_key"))
+			rc = set_str(&c->tls_key, v, key);
 		else if (!strcmp(key, "demo"))
 			rc = set_bool(&c->demo, v, key);
 		else if (!strcmp(key, "open_registration"))
@@ -182,6 +186,10 @@ int idp_config_parse(struct idp_config *c, const char *text, size_t len)
 			break;
 	}
 	json_decref(root);
+	if (!rc && !c->tls_cert != !c->tls_key) {
+		llv_error("config: tls_cert y tls_key van juntos");
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -219,7 +227,7 @@ int idp_config_finish(struct idp_config *c, unsigned port)
 	char buf[512];
 
 	if (!c->origin) {
-		snprintf(buf, sizeof(buf), "http://localhost:%u", port);
+		snprintf(buf, sizeof(buf), "%s://localhost:%u", c->tls_cert ? "https" : "http", port);
 		if (!(c->origin = strdup(buf)))
 			return -1;
 	}
@@ -280,6 +288,8 @@ void idp_config_free(struct idp_config *c)
 	free(c->rp_id);
 	free(c->rp_name);
 	free(c->ocsp_url);
+	free(c->tls_cert);
+	free(c->tls_key);
 	for (i = 0; i < c->n_origins; i++)
 		free(c->origins[i]);
 	for (i = 0; i < c->n_trusted_cas; i++)

@@ -9,6 +9,8 @@
  *   "allowed_origins": ["https://idp.example.gob.mx"],
  *   "trusted_cas": ["/etc/llavero/ac-uat.pem"],  e.firma issuers (PEM/DER)
  *   "ocsp_url": "http://127.0.0.1:8888",       OCSP responder (optional)
+ *   "tls_cert": "cert.pem", "tls_key": "key.pem"  serve HTTPS (PEM files);
+ *                                 the default origin becomes https://localhost:PORT
  *   "clients": [{"client_id": "portal", "client_secret": "s3cr3t" (optional:
  *                 a public client without it), "name": "Portal",
  *                 "redirect_uris": ["https://portal.example/callback"]}],
@@ -49,6 +51,8 @@ struct idp_config {
 	char *trusted_cas[IDP_MAX_CAS];
 	size_t n_trusted_cas;
 	char *ocsp_url;
+	char *tls_cert;              /* PEM paths: serve HTTPS */
+	char *tls_key;
 	struct idp_client clients[IDP_MAX_CLIENTS];
 	size_t n_clients;
 	bool demo;

@@ -5,8 +5,10 @@
 #include "idp_session.h"
 
 #include "base64url.h"
+#include "atomic_file.h"
 #include "json.h"
 #include "log.h"
+#include "secmem.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -283,8 +285,10 @@ struct conn_state {
 	struct idp_request req;
 };
 
-static void add_common_headers(struct MHD_Response *r, const struct idp_response *resp)
+static void add_common_headers(struct MHD_Response *r, const struct idp_response *resp, bool tls)
 {
+	if (tls)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 	MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
 								   : "text/plain; charset=utf-8");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -378,7 +382,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		resp_free(&resp);
 		return MHD_NO;
 	}
-	add_common_headers(r, &resp);
+	add_common_headers(r, &resp, ctx->cfg.tls_cert != NULL);
 	ret = MHD_queue_response(conn, resp.status, r);
 	MHD_destroy_response(r);
 	resp_free(&resp);
@@ -440,7 +444,10 @@ int idp_http_serve(struct idp_ctx *ctx, const char *where, const char *port_file
 	struct MHD_Daemon *d;
 	unsigned port;
 	sigset_t set;
-	int fd, one = 1, sig = 0;
+	int fd, one = 1, sig = 0, rc = -1;
+	uint8_t *tls_cert = NULL, *tls_key = NULL;
+	size_t tls_cert_len = 0, tls_key_len = 0;
+	char *tls_cert_z = NULL, *tls_key_z = NULL;
 
 	if (parse_listen(where, &sa)) {
 		llv_error("--listen debe ser IPv4:PUERTO, p. ej. 127.0.0.1:8443 (se recibió %s)", where);
@@ -473,25 +480,53 @@ int idp_http_serve(struct idp_ctx *ctx, const char *where, const char *port_file
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, on_request, ctx,
-			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-			     MHD_OPTION_END);
+	if (ctx->cfg.tls_cert) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			llv_error("libmicrohttpd no tiene TLS: quite tls_cert/tls_key");
+			close(fd);
+			return -1;
+		}
+		if (llv_read_file(ctx->cfg.tls_cert, 1 << 20, &tls_cert, &tls_cert_len) ||
+		    llv_read_file(ctx->cfg.tls_key, 1 << 20, &tls_key, &tls_key_len)) {
+			llv_error("no se pudieron leer tls_cert/tls_key");
+			goto fail_tls;
+		}
+		/* NUL-terminated PEM for libmicrohttpd */
+		if (!(tls_cert_z = strndup((const char *)tls_cert, tls_cert_len)) ||
+		    !(tls_key_z = llv_secure_alloc(tls_key_len + 1)))
+			goto fail_tls;
+		memcpy(tls_key_z, tls_key, tls_key_len);
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+				     MHD_USE_TLS,
+				     0, NULL, NULL, on_request, ctx,
+				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				     MHD_OPTION_HTTPS_MEM_CERT, tls_cert_z,
+				     MHD_OPTION_HTTPS_MEM_KEY, tls_key_z,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+				     MHD_OPTION_END);
+	} else {
+		d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG,
+				     0, NULL, NULL, on_request, ctx,
+				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+				     MHD_OPTION_END);
+	}
 	if (!d) {
 		llv_error("no se pudo iniciar el servidor HTTP en %s", where);
-		close(fd);
-		return -1;
+		goto fail_tls;
 	}
+	fd = -1;   /* the daemon owns the listening socket now */
 	if (port_file) {
 		FILE *f = fopen(port_file, "w");
 		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f)) {
 			llv_error("no se pudo escribir %s", port_file);
 			MHD_stop_daemon(d);
-			close(fd);
-			return -1;
+			d = NULL;
+			goto fail_tls;
 		}
 	}
 	fprintf(stderr, "llavero-idp: escuchando en %s:%u (origen %s, RP ID %s)\n",
@@ -501,6 +536,16 @@ int idp_http_serve(struct idp_ctx *ctx, const char *where, const char *port_file
 		;
 	llv_info("señal %d: terminando", sig);
 	MHD_stop_daemon(d);
-	close(fd);
-	return 0;
+	rc = 0;
+fail_tls:
+	if (fd >= 0)
+		close(fd);
+	free(tls_cert);
+	free(tls_cert_z);
+	if (tls_key)
+		llv_wipe(tls_key, tls_key_len);
+	free(tls_key);
+	if (tls_key_z)
+		llv_secure_free(tls_key_z, tls_key_len + 1);
+	return rc;
 }
