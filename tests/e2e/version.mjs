@@ -6,7 +6,7 @@
 //   node version.mjs SCRATCH
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { launch, installNativeHost, agentEnv, extensionWorker, extensionId, serve, TEST_PAGE, inPage, ok, done, BUILD, readText } from './lib.mjs';
+import { launch, installNativeHost, agentEnv, extensionWorker, extensionId, serve, TEST_PAGE, inPage, ok, done, BUILD } from './lib.mjs';
 
 const scratch = process.argv[2];
 mkdirSync(scratch, { recursive: true });
@@ -20,6 +20,34 @@ try {
   const worker = await extensionWorker(context);
   ok(!!worker, `the extension runs with the ID fixed by its key (${extensionId()})`,
     context.serviceWorkers().map((w) => w.url()));
+
+  // The background script's own checks, fed senders no content script would
+  // produce (a fooled or compromised content script): none reaches the agent.
+  if (worker) {
+    const verdicts = await worker.evaluate(async () => {
+      const req = { type: 'mx.llavero.request', command: 'authenticate',
+        arguments: { challengeNonce: 'A'.repeat(44), origin: 'https://banco.example' } };
+      const id = chrome.runtime.id;
+      const cases = {
+        'http://evil.example': { tab: {}, id, origin: 'http://evil.example' },
+        'opaque (null)': { tab: {}, id, origin: 'null', url: 'https://banco.example/' },
+        'file:': { tab: {}, id, url: 'file:///tmp/x.html' },
+        'chrome-extension:': { tab: {}, id, origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop' },
+        'no tab': { id, origin: 'https://banco.example' },
+        'another extension': { tab: {}, id: 'abcdefghijklmnopabcdefghijklmnop', origin: 'https://banco.example' },
+      };
+      const out = {};
+      for (const [k, sender] of Object.entries(cases)) {
+        const r = await handle(req, sender);  // eslint-disable-line no-undef
+        out[k] = r.error ? r.error.code : 'answered';
+      }
+      return out;
+    });
+    ok(verdicts['http://evil.example'] === 'origin-not-allowed' && verdicts['opaque (null)'] === 'origin-not-allowed' &&
+      verdicts['file:'] === 'origin-not-allowed' && verdicts['chrome-extension:'] === 'origin-not-allowed' &&
+      verdicts['no tab'] === 'not-allowed' && verdicts['another extension'] === 'not-allowed',
+    'the background script refuses plain-http, opaque, file:, extension origins and senders without a tab', verdicts);
+  }
 
   const page = await context.newPage();
   await page.goto(`http://localhost:${port}/`);
@@ -39,9 +67,13 @@ try {
   ok(!bad.ok && bad.error.isLlaveroError && bad.error.code === 'bad-argument' && /no válido/.test(bad.error.message),
     'a short nonce is refused in the page with bad-argument (Spanish text)', bad);
 
-  // A raw request that forges an origin: the extension drops it and puts the
-  // browser's; the agent (version answers without origin checks) and the
-  // extension's answer shows it did not reach the command as the page's.
+  // A raw request that forges an origin: what the background script sends
+  // the agent (recorded in the service worker) carries the browser's origin.
+  if (worker) await worker.evaluate(() => {
+    self.__sent = [];
+    const real = callAgent;  // eslint-disable-line no-undef
+    callAgent = (req, t) => { self.__sent.push(JSON.parse(JSON.stringify(req))); return real(req, t); };  // eslint-disable-line no-undef
+  });
   const forged = await page.evaluate(() => new Promise((resolve) => {
     const id = 'forge-' + Math.random();
     addEventListener('message', function h(e) {
@@ -51,11 +83,13 @@ try {
       }
     });
     postMessage({ type: 'mx.llavero.request', id, command: 'get-signing-certificate',
-      arguments: { origin: 'https://banco.example' } }, location.origin);
+      arguments: { origin: 'https://banco.example', device: 'vkey:/tmp/x' } }, location.origin);
   }));
-  const log = readText(join(userDataDir, 'agent.log'));
-  ok(!/banco\.example/.test(log), 'a page-supplied origin never reaches the agent', log.slice(-400));
+  const sent = worker ? await worker.evaluate(() => self.__sent) : [];
   ok(forged && (forged.result || forged.error), 'a raw postMessage request is answered', forged);
+  ok(sent.length === 1 && sent[0].command === 'get-signing-certificate' &&
+    JSON.stringify(sent[0].arguments) === JSON.stringify({ origin: `http://localhost:${port}` }),
+  'the agent gets the browser\'s origin; the page\'s origin and unknown arguments are dropped', sent);
 
   // Unknown commands stop in the extension.
   const unknown = await page.evaluate(() => new Promise((resolve) => {
