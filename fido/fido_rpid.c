@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <libpsl.h>
+#include <pthread.h>
 
 #include "fido_bridge.h"
 #include "log.h"
@@ -100,19 +101,28 @@ int fido_bridge_origin_host(const char *origin, char *host, size_t hostlen)
 	return FIDO_BRIDGE_OK;
 }
 
-static bool is_public_suffix(const char *domain)
+/* The system's list (Debian's publicsuffix package) is loaded once per
+ * process: psl_latest() reads and parses the file, which cost as much as the
+ * rest of a getAssertion on a simulated key (bench/fido-bridge-vs-libfido2.sh).
+ * A list updated later is seen after a restart. */
+static const psl_ctx_t *psl_list;
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+
+static void psl_load(void)
 {
 	psl_ctx_t *latest = psl_latest(NULL);
-	const psl_ctx_t *psl = latest != NULL ? latest : psl_builtin();
-	bool ps;
 
-	if (psl == NULL) {
+	psl_list = latest != NULL ? latest : psl_builtin();
+}
+
+static bool is_public_suffix(const char *domain)
+{
+	pthread_once(&psl_once, psl_load);
+	if (psl_list == NULL) {
 		/* Without a list we cannot tell: be strict, a single label is a TLD. */
 		return strchr(domain, '.') == NULL;
 	}
-	ps = psl_is_public_suffix(psl, domain) != 0;
-	psl_free(latest);
-	return ps;
+	return psl_is_public_suffix(psl_list, domain) != 0;
 }
 
 int fido_bridge_rpid_check(const char *origin, const char *rp_id)
