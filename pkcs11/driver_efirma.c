@@ -174,6 +174,20 @@ static bool stamps_unchanged(const struct dir_stamp *v, size_t n)
 	return true;
 }
 
+/* C_Finalize: the stamps and the scan memo go (the next C_Initialize scans
+ * in full anyway). */
+static void efirma_forget(const struct p11_driver *self)
+{
+	(void)self;
+	pthread_mutex_lock(&scan_mutex);
+	stamps_free(scan_stamps, scan_nstamps);
+	scan_stamps = NULL;
+	scan_nstamps = 0;
+	scan_valid = false;
+	efirma_scan_memo_free(&scan_memo);
+	pthread_mutex_unlock(&scan_mutex);
+}
+
 static void efirma_discover(const struct p11_driver *self, bool full)
 {
 	struct efirma_pair_list list = { 0 };
@@ -399,6 +413,7 @@ const struct p11_driver p11_driver_efirma = {
 	.kind = P11_DRIVER_FILE,
 	.probe = NULL,
 	.discover = efirma_discover,
+	.forget = efirma_forget,
 	.open = efirma_open,
 	.load_objects = efirma_load_objects,
 	.token_info = efirma_token_info,

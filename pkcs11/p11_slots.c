@@ -406,6 +406,10 @@ void p11_slots_finalize(bool forked)
 		g_p11.slots[i] = NULL;
 	}
 	g_p11.nslots = 0;
+	/* (after a fork a driver's lock may be held by a thread that is gone) */
+	for (size_t i = 0; i < N_DRIVERS && !forked; i++)
+		if (drivers[i]->kind == P11_DRIVER_FILE && drivers[i]->forget)
+			drivers[i]->forget(drivers[i]);
 	p11_pcsc_shutdown(forked);
 }
 

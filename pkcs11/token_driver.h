@@ -138,6 +138,10 @@ struct p11_driver {
 	 * else on C_GetSlotList(NULL), called often: the driver may skip the
 	 * scan when nothing it looks at changed. */
 	void (*discover)(const struct p11_driver *self, bool full);
+	/* File drivers (optional): drop what discover() remembers between calls
+	 * (directory stamps, scan memo); called by C_Finalize, so nothing of a
+	 * finalized library stays in memory. */
+	void (*forget)(const struct p11_driver *self);
 	/* File drivers: open the token of a slot the driver added (arg as given
 	 * to p11_slot_add_file). CKR_OK with *priv set, or CKR_DEVICE_REMOVED
 	 * when the files have gone, CKR_TOKEN_NOT_RECOGNIZED when unusable. */
