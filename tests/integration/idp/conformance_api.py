@@ -17,13 +17,11 @@ import http.client
 import json
 import os
 import secrets
-import struct
 import sys
 import urllib.parse
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from fido2 import cbor
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from softkey import SoftAuthenticator  # noqa: E402
 
 BASE = sys.argv[1].rstrip('/')
 URL = urllib.parse.urlsplit(BASE)
@@ -84,62 +82,6 @@ class Client:
             return st, {}
 
 
-class SoftAuthenticator:
-    """One credential of the given COSE algorithm."""
-
-    def __init__(self, alg):
-        self.alg = alg
-        self.cred_id = secrets.token_bytes(32)
-        self.counter = 0
-        if alg == -7:
-            self.key = ec.generate_private_key(ec.SECP256R1())
-            n = self.key.public_key().public_numbers()
-            self.cose = {1: 2, 3: -7, -1: 1, -2: n.x.to_bytes(32, 'big'), -3: n.y.to_bytes(32, 'big')}
-        elif alg == -8:
-            self.key = ed25519.Ed25519PrivateKey.generate()
-            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-            self.cose = {1: 1, 3: -8, -1: 6, -2: self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)}
-        else:
-            self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            n = self.key.public_key().public_numbers()
-            self.cose = {1: 3, 3: -257, -1: n.n.to_bytes(256, 'big'), -2: n.e.to_bytes(3, 'big')}
-
-    def sign(self, data):
-        if self.alg == -7:
-            return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
-        if self.alg == -8:
-            return self.key.sign(data)
-        return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-
-    def create(self, options, origin=ORIGIN, fmt='none', uv=True):
-        cdj = json.dumps({'type': 'webauthn.create', 'challenge': options['challenge'], 'origin': origin,
-                          'crossOrigin': False}).encode()
-        flags = 0x01 | (0x04 if uv else 0) | 0x40
-        auth_data = (hashlib.sha256(options['rp'].get('id', RP_ID).encode()).digest() + bytes([flags])
-                     + struct.pack('>I', self.counter) + bytes(16) + struct.pack('>H', len(self.cred_id))
-                     + self.cred_id + cbor.encode(self.cose))
-        if fmt == 'packed':
-            att_stmt = {'alg': self.alg, 'sig': self.sign(auth_data + hashlib.sha256(cdj).digest())}
-        else:
-            att_stmt = {}
-        ao = cbor.encode({'fmt': fmt, 'attStmt': att_stmt, 'authData': auth_data})
-        return {'id': b64url(self.cred_id), 'rawId': b64url(self.cred_id), 'type': 'public-key',
-                'response': {'clientDataJSON': b64url(cdj), 'attestationObject': b64url(ao)},
-                'getClientExtensionResults': {}}
-
-    def get(self, options, origin=ORIGIN, uv=True, user_handle=b''):
-        self.counter += 1
-        cdj = json.dumps({'type': 'webauthn.get', 'challenge': options['challenge'], 'origin': origin,
-                          'crossOrigin': False}).encode()
-        auth_data = (hashlib.sha256(options.get('rpId', RP_ID).encode()).digest()
-                     + bytes([0x01 | (0x04 if uv else 0)]) + struct.pack('>I', self.counter))
-        sig = self.sign(auth_data + hashlib.sha256(cdj).digest())
-        return {'id': b64url(self.cred_id), 'rawId': b64url(self.cred_id), 'type': 'public-key',
-                'response': {'authenticatorData': b64url(auth_data), 'signature': b64url(sig),
-                             'userHandle': b64url(user_handle), 'clientDataJSON': b64url(cdj)},
-                'getClientExtensionResults': {}}
-
-
 def register(c, username, key, fmt='none', display=None):
     st, o = c.api('/attestation/options', {
         'username': username, 'displayName': display or username.upper(),
@@ -147,15 +89,15 @@ def register(c, username, key, fmt='none', display=None):
         'attestation': 'direct'})
     if o.get('status') != 'ok':
         return o, None
-    st, r = c.api('/attestation/result', key.create(o, fmt=fmt))
+    st, r = c.api('/attestation/result', key.create(o, ORIGIN, fmt=fmt))
     return o, r
 
 
-def sign_in(c, username, key, uv='required', **kw):
+def sign_in(c, username, key, uv='required', origin=ORIGIN, **kw):
     st, o = c.api('/assertion/options', {'username': username, 'userVerification': uv})
     if o.get('status') != 'ok':
         return o, o
-    st, r = c.api('/assertion/result', key.get(o, **kw))
+    st, r = c.api('/assertion/result', key.get(o, origin, **kw))
     return o, r
 
 
@@ -194,24 +136,24 @@ def main():
     st, o = c.api('/attestation/options', {'username': 'conf-es256', 'displayName': 'CONF-ES256'})
     check([d['id'] for d in o.get('excludeCredentials', [])] == [b64url(key.cred_id)],
           'segunda llave del mismo usuario: excludeCredentials lista la primera', o)
-    st, r = c.api('/attestation/result', key2.create(o))
+    st, r = c.api('/attestation/result', key2.create(o, ORIGIN))
     check(r.get('status') == 'ok', 'segunda llave registrada', r)
-    st, r = c.api('/attestation/result', key2.create(o))
+    st, r = c.api('/attestation/result', key2.create(o, ORIGIN))
     check(r.get('status') == 'failed', 'el mismo resultado otra vez: failed (reto de un solo uso)', r)
 
     # userVerification discouraged: a UP-only assertion is accepted
     st, o = c.api('/assertion/options', {'username': 'conf-es256', 'userVerification': 'discouraged'})
     check(o.get('userVerification') == 'discouraged', 'userVerification "discouraged" respetado en modo conformidad', o)
-    st, r = c.api('/assertion/result', key.get(o, uv=False))
+    st, r = c.api('/assertion/result', key.get(o, ORIGIN, uv=False))
     check(r.get('status') == 'ok', 'aserción sin UV aceptada cuando no se exige', r)
     st, o = c.api('/assertion/options', {'username': 'conf-es256', 'userVerification': 'required'})
-    st, r = c.api('/assertion/result', key.get(o, uv=False))
+    st, r = c.api('/assertion/result', key.get(o, ORIGIN, uv=False))
     check(r.get('status') == 'failed' and r.get('errorMessage', '').startswith('webauthn-user-verified'),
           'aserción sin UV cuando se exige: webauthn-user-verified', r)
 
     # malformed credentials: each a failed status
     st, o = c.api('/assertion/options', {'username': 'conf-es256', 'userVerification': 'required'})
-    good = key.get(o)
+    good = key.get(o, ORIGIN)
     for what, mutate in [
         ('sin "type"', lambda x: x.pop('type')),
         ('id distinto de rawId', lambda x: x.__setitem__('id', b64url(b'otro'))),
@@ -253,7 +195,7 @@ def main():
     key = keys[-8]
     st, o = b.api('/assertion/options', {'username': '', 'userVerification': 'required'})
     check(o.get('allowCredentials') == [], 'entrada sin usuario (credencial residente): allowCredentials vacío', o)
-    st, r = b.api('/assertion/result', key.get(o, user_handle=b'x' * 32))
+    st, r = b.api('/assertion/result', key.get(o, ORIGIN, user_handle=b'x' * 32))
     check(r.get('errorMessage', '').startswith('webauthn-user-handle'), 'userHandle ajeno: rechazado', r)
     o, r = sign_in(b, 'conf-eddsa', key)
     check(r.get('status') == 'ok', 'entrada con llave EdDSA para el portal', r)

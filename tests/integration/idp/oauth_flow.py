@@ -27,6 +27,9 @@ import sys
 import tempfile
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from softkey import SoftAuthenticator  # noqa: E402
+
 BASE = sys.argv[1].rstrip('/')
 FIX = {}
 with open(sys.argv[2]) as f:
@@ -312,6 +315,36 @@ def main():
           'el token emitido con un código reutilizado queda revocado', str(st))
     st, hd, body = Browser().request('GET', '/userinfo', cookies=False)
     check(st == 401, 'userinfo sin token: 401')
+
+    # -- the e.firma holder adds a security key, then signs in with it ----------
+    key = SoftAuthenticator(-7)
+    csrf = br.csrf('/cuenta')
+    st, o = br.post_json('/attestation/options', {'username': 'ignorado', 'displayName': 'ignorado'}, csrf)
+    check(st == 200 and o.get('user', {}).get('displayName') == FIX['FIX_FISICA_NAME'],
+          'registro de llave para la persona que entró con e.firma (su cuenta, no el username enviado)', str(o))
+    st, r = br.post_json('/attestation/result', key.create(o, ORIGIN), csrf)
+    check(st == 200 and r.get('status') == 'ok', 'llave de seguridad registrada en la cuenta de e.firma', str(r))
+    st, hd, body = br.request('GET', '/cuenta')
+    check('Llaves de seguridad registradas</th><td>1<' in body.decode(), '/cuenta muestra la llave registrada')
+    other = Browser()
+    verifier2, challenge2 = pkce()
+    st, hd, _ = other.request('GET', authorize_path(PUBLIC, PUBLIC_REDIRECT, challenge2, 'estado-k'))
+    csrf = other.csrf()
+    st, o = other.post_json('/assertion/options', {'username': '', 'userVerification': 'required'}, csrf)
+    st, r = other.post_json('/assertion/result', key.get(o, ORIGIN), csrf)
+    check(st == 200 and r.get('status') == 'ok', 'entrada con la llave de seguridad (sin e.firma a la mano)', str(r))
+    st, hd, _ = other.request('GET', '/continuar')
+    code2 = query_of(hd.get('location', '')).get('code')
+    st, hd, r = token_request({'grant_type': 'authorization_code', 'code': code2, 'redirect_uri': PUBLIC_REDIRECT,
+                               'client_id': PUBLIC, 'code_verifier': verifier2})
+    st, hd, body = Browser().request('GET', '/userinfo', headers={'Authorization': 'Bearer ' + r.get('access_token', '')},
+                                     cookies=False)
+    info = json.loads(body or b'{}')
+    check(st == 200 and info.get('curp') == FIX['FIX_FISICA_CURP'] and info.get('efirma') is True
+          and info.get('llave_seguridad') is True and info.get('metodo') == 'llave_seguridad',
+          'userinfo tras entrar con la llave: la identidad de la e.firma, llave_seguridad y metodo', str(info))
+    st, o = other.post_json('/attestation/options', {'username': 'x'}, csrf)
+    check(st == 403, 'el token CSRF anterior a la entrada ya no vale (se renueva al entrar)', str(st))
 
     # -- confidential client: client authentication ----------------------------
     verifier, challenge = pkce()
