@@ -64,6 +64,14 @@ struct agent_config {
 	size_t n_origins;
 	char *pinentry;
 	int pin_timeout;        /* seconds for each pinentry answer */
+	int p11kit;             /* enum agent_p11kit: pkcs11-modules = ... */
+};
+
+/* pkcs11-modules: whether p11-kit's module list is used too. */
+enum agent_p11kit {
+	AGENT_P11KIT_AUTO = 0,  /* only when none of the configured modules loads */
+	AGENT_P11KIT_ON,        /* "p11-kit": after the configured ones */
+	AGENT_P11KIT_OFF,       /* "configured": never */
 };
 /* Defaults, then /etc/llavero/agent.conf and the user's file (or only
  * $LLAVERO_AGENT_CONF), then the environment. 0 or -1. */
@@ -71,6 +79,13 @@ int agent_config_load(struct agent_config *c);
 /* Parses one file into c (missing file: 0). */
 int agent_config_read_file(struct agent_config *c, const char *path);
 void agent_config_free(struct agent_config *c);
+
+/* ---- agent_p11kit.c ----------------------------------------------------- */
+
+/* The modules p11-kit's configuration lists for program prog (full paths;
+ * trust-policy modules and those disabled for prog left out). *out and its
+ * strings are malloc'd. 0 or -1. */
+int agent_p11kit_modules(const char *prog, char ***out, size_t *n);
 
 /* ---- agent_origin.c ------------------------------------------------------ */
 
@@ -127,6 +142,8 @@ struct agent_p11;
 
 int agent_p11_open(const struct agent_config *c, struct agent_p11 **out);
 void agent_p11_close(struct agent_p11 *p);
+/* Path of loaded module i (agent_cert.module), or "". */
+const char *agent_p11_module_path(const struct agent_p11 *p, size_t i);
 /* Every certificate on every present token. *out is malloc'd. */
 int agent_p11_certs(struct agent_p11 *p, struct agent_cert **out, size_t *n);
 void agent_certs_free(struct agent_cert *c, size_t n);

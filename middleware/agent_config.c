@@ -2,7 +2,9 @@
  * $XDG_CONFIG_HOME/llavero/agent.conf (or only $LLAVERO_AGENT_CONF), then the
  * environment (LLAVERO_AGENT_PKCS11, LLAVERO_PINENTRY). Lines "key = value";
  * '#' starts a comment. Keys: pkcs11-module, pinentry-program,
- * allowed-origin, pin-timeout, log-level. */
+ * allowed-origin, pin-timeout, log-level, pkcs11-modules (auto: p11-kit's
+ * module list only when no configured module loads; p11-kit: also p11-kit's
+ * modules, after the configured ones; configured: never p11-kit's). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -94,6 +96,16 @@ int agent_config_read_file(struct agent_config *c, const char *path)
 				else
 					c->n_origins++;
 			}
+		} else if (strcmp(key, "pkcs11-modules") == 0) {
+			if (strcmp(val, "p11-kit") == 0)
+				c->p11kit = AGENT_P11KIT_ON;
+			else if (strcmp(val, "configured") == 0)
+				c->p11kit = AGENT_P11KIT_OFF;
+			else if (strcmp(val, "auto") == 0)
+				c->p11kit = AGENT_P11KIT_AUTO;
+			else
+				llv_warn("config: %s:%d: pkcs11-modules is auto, p11-kit or configured (ignored)",
+					 path, lineno);
 		} else if (strcmp(key, "pin-timeout") == 0) {
 			int t = atoi(val);
 			if (t > 0 && t <= 3600)

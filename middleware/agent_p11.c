@@ -3,9 +3,11 @@
  * slot with a token is listed with its certificates, and a signature is one
  * login (the person's PIN, each attempt theirs), one C_Sign and a logout. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -24,6 +26,7 @@ struct agent_module {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
 	char *path;
+	char *real;     /* realpath, to load a file once */
 };
 
 struct agent_p11 {
@@ -31,42 +34,91 @@ struct agent_p11 {
 	size_t n;
 };
 
+/* Loads and initializes one module; false when it cannot be used. The same
+ * file twice (through p11-kit's list, or a symlink) is loaded once. */
+static bool load_module(struct agent_p11 *p, const char *path)
+{
+	char real[PATH_MAX];
+	if (p->n >= AGENT_MAX_MODULES) {
+		llv_warn("pkcs11: more than %d modules; %s left out", AGENT_MAX_MODULES, path);
+		return false;
+	}
+	if (realpath(path, real)) {
+		for (size_t i = 0; i < p->n; i++)
+			if (strcmp(p->m[i].real, real) == 0)
+				return true;
+	} else {
+		snprintf(real, sizeof(real), "%s", path);
+	}
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		llv_warn("pkcs11: cannot load %s: %s", path, dlerror());
+		return false;
+	}
+	CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)(uintptr_t)dlsym(dl, "C_GetFunctionList");
+	CK_FUNCTION_LIST_PTR f = NULL;
+	if (!gfl || gfl(&f) != CKR_OK || !f) {
+		llv_warn("pkcs11: %s has no usable C_GetFunctionList", path);
+		dlclose(dl);
+		return false;
+	}
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	CK_RV rv = f->C_Initialize(&args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		llv_warn("pkcs11: C_Initialize of %s: 0x%lx", path, (unsigned long)rv);
+		dlclose(dl);
+		return false;
+	}
+	p->m[p->n].dl = dl;
+	p->m[p->n].f = f;
+	p->m[p->n].path = strdup(path);
+	p->m[p->n].real = strdup(real);
+	p->n++;
+	return true;
+}
+
+static void load_p11kit(struct agent_p11 *p)
+{
+	char exe[PATH_MAX];
+	ssize_t l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *prog = "llavero";
+	if (l > 0) {
+		exe[l] = '\0';
+		const char *slash = strrchr(exe, '/');
+		prog = slash ? slash + 1 : exe;
+	}
+	char **mods = NULL;
+	size_t n = 0;
+	if (agent_p11kit_modules(prog, &mods, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (load_module(p, mods[i]))
+			llv_info("pkcs11: p11-kit's module %s", mods[i]);
+		free(mods[i]);
+	}
+	free(mods);
+}
+
 int agent_p11_open(const struct agent_config *c, struct agent_p11 **out)
 {
 	struct agent_p11 *p = calloc(1, sizeof(*p));
 	if (!p)
 		return AGENT_ERR_INTERNAL;
-	for (size_t i = 0; i < c->n_modules; i++) {
-		void *dl = dlopen(c->modules[i], RTLD_NOW | RTLD_LOCAL);
-		if (!dl) {
-			llv_warn("pkcs11: cannot load %s: %s", c->modules[i], dlerror());
-			continue;
-		}
-		CK_C_GetFunctionList gfl = (CK_C_GetFunctionList)(uintptr_t)dlsym(dl, "C_GetFunctionList");
-		CK_FUNCTION_LIST_PTR f = NULL;
-		if (!gfl || gfl(&f) != CKR_OK || !f) {
-			llv_warn("pkcs11: %s has no usable C_GetFunctionList", c->modules[i]);
-			dlclose(dl);
-			continue;
-		}
-		CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
-		CK_RV rv = f->C_Initialize(&args);
-		if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-			llv_warn("pkcs11: C_Initialize of %s: 0x%lx", c->modules[i], (unsigned long)rv);
-			dlclose(dl);
-			continue;
-		}
-		p->m[p->n].dl = dl;
-		p->m[p->n].f = f;
-		p->m[p->n].path = strdup(c->modules[i]);
-		p->n++;
-	}
+	for (size_t i = 0; i < c->n_modules; i++)
+		load_module(p, c->modules[i]);
+	if (c->p11kit == AGENT_P11KIT_ON || (c->p11kit == AGENT_P11KIT_AUTO && p->n == 0))
+		load_p11kit(p);
 	*out = p;
 	if (p->n == 0) {
 		llv_error("pkcs11: no module could be loaded");
 		return AGENT_ERR_NO_TOKEN;
 	}
 	return AGENT_OK;
+}
+
+const char *agent_p11_module_path(const struct agent_p11 *p, size_t i)
+{
+	return p && i < p->n ? p->m[i].path : "";
 }
 
 void agent_p11_close(struct agent_p11 *p)
@@ -77,6 +129,7 @@ void agent_p11_close(struct agent_p11 *p)
 		p->m[i].f->C_Finalize(NULL);
 		dlclose(p->m[i].dl);
 		free(p->m[i].path);
+		free(p->m[i].real);
 	}
 	free(p);
 }
@@ -256,6 +309,27 @@ int agent_p11_certs(struct agent_p11 *p, struct agent_cert **out, size_t *n)
 				slot_certs(p, mi, slots[i], out, n, &cap);
 		free(slots);
 	}
+	/* Two modules can see the same card (ours and OpenSC's, say): a
+	 * certificate another module already listed is left out, so it comes
+	 * from the first module (the configured order, ours first). Within one
+	 * module the same certificate in two slots (9A and 9C) stays twice:
+	 * the roles differ. */
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = (*out)[j].module != (*out)[i].module &&
+			      (*out)[j].der_len == (*out)[i].der_len &&
+			      memcmp((*out)[j].der, (*out)[i].der, (*out)[i].der_len) == 0;
+		if (dup) {
+			free((*out)[i].der);
+			continue;
+		}
+		if (k != i)
+			(*out)[k] = (*out)[i];
+		k++;
+	}
+	*n = k;
 	return AGENT_OK;
 }
 

@@ -111,7 +111,7 @@ int cli_tokens_main(int argc, char **argv)
 			if (c->for_sign)
 				json_array_append_new(uses, json_string("sign"));
 			json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:s}",
-				"module", cfg.modules[c->module < cfg.n_modules ? c->module : 0],
+				"module", agent_p11_module_path(p, c->module),
 				"slot", (json_int_t)c->slot, "token", c->token_label, "label", c->label,
 				"name", c->name, "rfc", c->rfc, "curp", c->curp, "kind", kind(c),
 				"uses", uses, "expired", c->expired, "notAfter", exp,

@@ -14,3 +14,7 @@ llavero_integration_test(agent_vcard agent_vcard.sh TIMEOUT 240)
 #                 when ../shared/testdata/sat exists, else the fixture);
 #                 e.firma files: the CSD never signs in
 llavero_integration_test(agent_cli agent_cli.sh TIMEOUT 240)
+#   agent_p11kit  p11-kit's module list (pkcs11-modules = p11-kit, and the
+#                 fallback when llavero-pkcs11.so is missing): OpenSC's
+#                 module beside ours on the same card, certificates deduped
+llavero_integration_test(agent_p11kit agent_p11kit.sh TIMEOUT 180)
