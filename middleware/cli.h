@@ -16,6 +16,8 @@ enum cli_exit {
 	CLI_ORIGIN = 6,       /* origin or RP ID not allowed */
 	CLI_CREDENTIAL = 7,   /* credential excluded, or none for the RP */
 	CLI_DEVICE_LOST = 8,  /* the key stopped answering mid-operation */
+	CLI_REFUSED = 9,      /* login: the server refused the sign-in */
+	CLI_SERVER = 10,      /* login: could not talk to the server, or an unexpected answer */
 };
 
 /* cli_i18n.c: Spanish unless LC_ALL / LC_MESSAGES / LANG start with "en". */
@@ -36,5 +38,6 @@ struct agent_config;
 int cli_agent_module_opt(struct agent_config *c, const char *path, bool *reset);
 int cli_sign_main(int argc, char **argv);
 int cli_efirma_main(int argc, char **argv);
+int cli_login_main(int argc, char **argv);
 
 #endif
