@@ -231,6 +231,33 @@ try {
   check(swBack.verified === false && /counter/i.test(swBack.error || ''),
     'contador que retrocede: @simplewebauthn/server también lo rechaza', swBack.error || 'verified=' + swBack.verified);
 
+  // ---- the account page: a signed-in person registers another key ----
+  // beto's first key on a new authenticator, then his second one on
+  // another (an authenticator refuses a user it already holds: the server
+  // lists his key in excludeCredentials)
+  const newAuthenticator = async (old) => {
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: old });
+    return (await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true,
+        isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    })).authenticatorId;
+  };
+  let second = await newAuthenticator(authenticatorId);
+  await context.clearCookies();
+  await page.goto(`${base}/cuenta`);
+  check(page.url() === `${base}/entrar`, '/cuenta sin sesión lleva a /entrar');
+  const reg3 = await register('beto', 'Beto Prueba');
+  await postResult('/attestation/result', reg3.c);
+  second = await newAuthenticator(second);
+  await page.goto(`${base}/cuenta`);
+  // the page reloads itself once the key is registered
+  await Promise.all([page.waitForNavigation({ timeout: 20000 }), page.click('#btn-registrar')]);
+  const rows = await page.locator('table.datos').innerText();
+  check(/Beto Prueba/.test(rows) && /Llaves de seguridad registradas\s+2/.test(rows),
+    'página de cuenta: "Registrar una llave de seguridad" agrega una segunda llave a la persona', rows);
+
   // Browser.close over the DevTools protocol
   await cdp.send('Browser.close').catch(() => {});
 } catch (e) {
