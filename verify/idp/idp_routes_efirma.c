@@ -166,7 +166,8 @@ void idp_route_efirma_login(struct idp_ctx *ctx, struct idp_request *req, struct
 	if (rc != VERIFY_OK) {
 		llv_info("efirma: token rechazado: %s", verify_error_id(rc));
 		efirma_failed(resp, rc == VERIFY_ERR_INTERNAL || rc == VERIFY_ERR_NOMEM ? 500 : 401,
-			      verify_error_id(rc), verify_strerror(rc));
+			      verify_error_id(rc),
+			      verify_strerror_lang(rc, idp_req_header(req, "Accept-Language")));
 		goto out;
 	}
 	if (user_for_identity(ctx, &res.identity, &u) ||

@@ -33,10 +33,13 @@ static void failed(struct idp_response *resp, unsigned status, const char *msg)
 	idp_resp_json(resp, status, json_pack("{s:s,s:s}", "status", "failed", "errorMessage", msg));
 }
 
-static void failed_verify(struct idp_response *resp, int code)
+/* The library's stable id, then its message: Spanish, or English when the
+ * request's Accept-Language starts with "en". */
+static void failed_verify(struct idp_request *req, struct idp_response *resp, int code)
 {
 	char msg[300];
-	snprintf(msg, sizeof(msg), "%s: %s", verify_error_id(code), verify_strerror(code));
+	snprintf(msg, sizeof(msg), "%s: %s", verify_error_id(code),
+		 verify_strerror_lang(code, idp_req_header(req, "Accept-Language")));
 	failed(resp, 400, msg);
 }
 
@@ -254,7 +257,7 @@ void idp_route_att_result(struct idp_ctx *ctx, struct idp_request *req, struct i
 				      wc.attestation_object_len, &opts, &vc);
 	if (rc != VERIFY_OK) {
 		llv_info("webauthn: registro rechazado: %s", verify_error_id(rc));
-		failed_verify(resp, rc);
+		failed_verify(req, resp, rc);
 		goto out;
 	}
 	if (vc.cred_id_len != wc.raw_id_len || memcmp(vc.cred_id, wc.raw_id, wc.raw_id_len)) {
@@ -433,7 +436,7 @@ void idp_route_asr_result(struct idp_ctx *ctx, struct idp_request *req, struct i
 	if (rc != VERIFY_OK) {
 		llv_info("webauthn: inicio de sesión rechazado para el usuario %lld: %s", (long long)u.id,
 			 verify_error_id(rc));
-		failed_verify(resp, rc);
+		failed_verify(req, resp, rc);
 		goto out;
 	}
 	if (ctx->store->ops->cred_set_count(ctx->store->ctx, cred.cred_id, cred.cred_id_len, as.sign_count) ||

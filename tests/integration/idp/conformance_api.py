@@ -176,6 +176,10 @@ def main():
     # wrong origin in clientDataJSON; a request from another Origin; not JSON
     o, r = sign_in(c, 'conf-es256', key, origin='https://evil.example')
     check(r.get('errorMessage', '').startswith('webauthn-origin'), 'clientDataJSON de otro origen: webauthn-origin', r)
+    st, o = c.api('/assertion/options', {'username': 'conf-es256', 'userVerification': 'required'})
+    st, r = c.api('/assertion/result', key.get(o, 'https://evil.example'), headers={'Accept-Language': 'en-US,en;q=0.8'})
+    check(r.get('errorMessage') == 'webauthn-origin: WebAuthn origin not allowed',
+          'Accept-Language: en da el mensaje en inglés', r)
     st, r = c.api('/assertion/options', {'username': 'conf-es256'}, headers={'Origin': 'https://evil.example'})
     check(st == 403 and r.get('status') == 'failed', 'POST con Origin ajeno: 403 aun en modo conformidad', r)
     st, _, _ = c.request('POST', '/assertion/options', 'username=conf-es256',
