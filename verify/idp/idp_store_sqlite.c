@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
 	Q_USER_GET, Q_USER_BY_NAME, Q_USER_BY_RFC, Q_USER_BY_HANDLE, Q_USER_INS, Q_USER_UPD,
@@ -632,6 +633,10 @@ struct idp_store *idp_store_sqlite_open(const char *path)
 			  s->db ? sqlite3_errmsg(s->db) : "sin memoria");
 		goto fail;
 	}
+	/* personal data (CURP, RFC) and hashes of bearer secrets: owner only;
+	 * SQLite gives the -wal and -shm files the same mode */
+	if (chmod(path, S_IRUSR | S_IWUSR))
+		llv_warn("sqlite: no se pudo restringir los permisos de %s", path);
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 " PRAGMA foreign_keys = ON;", NULL, NULL, &err) != SQLITE_OK) {

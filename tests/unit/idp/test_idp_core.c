@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_form(void **state)
@@ -173,6 +174,11 @@ static void test_store(void **state)
 	snprintf(path, sizeof(path), "%s/idp.db", dir);
 	s = idp_store_sqlite_open(path);
 	assert_non_null(s);
+	{
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
 
 	memset(&u, 0, sizeof(u));
 	snprintf(u.username, sizeof(u.username), "efirma:PEPJ800101AB1");
