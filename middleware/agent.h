@@ -65,7 +65,13 @@ struct agent_config {
 	char *pinentry;
 	int pin_timeout;        /* seconds for each pinentry answer */
 	int p11kit;             /* enum agent_p11kit: pkcs11-modules = ... */
+	bool kiosk;             /* kiosk = true (agent_kiosk.h) */
+	int kiosk_port;         /* kiosk-port (default AGENT_KIOSK_PORT) */
+	char *kiosk_origins[AGENT_MAX_ORIGINS];  /* kiosk-origin lines */
+	size_t n_kiosk_origins;
 };
+
+#define AGENT_KIOSK_PORT 27362
 
 /* pkcs11-modules: whether p11-kit's module list is used too. */
 enum agent_p11kit {

@@ -4,7 +4,8 @@
  * '#' starts a comment. Keys: pkcs11-module, pinentry-program,
  * allowed-origin, pin-timeout, log-level, pkcs11-modules (auto: p11-kit's
  * module list only when no configured module loads; p11-kit: also p11-kit's
- * modules, after the configured ones; configured: never p11-kit's). */
+ * modules, after the configured ones; configured: never p11-kit's), kiosk,
+ * kiosk-port, kiosk-origin (agent_kiosk.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +97,21 @@ int agent_config_read_file(struct agent_config *c, const char *path)
 				else
 					c->n_origins++;
 			}
+		} else if (strcmp(key, "kiosk") == 0) {
+			c->kiosk = strcmp(val, "true") == 0 || strcmp(val, "yes") == 0 || strcmp(val, "1") == 0;
+		} else if (strcmp(key, "kiosk-port") == 0) {
+			int port = atoi(val);
+			if (port > 0 && port < 65536)
+				c->kiosk_port = port;
+			else
+				llv_warn("config: %s:%d: kiosk-port out of range (ignored)", path, lineno);
+		} else if (strcmp(key, "kiosk-origin") == 0) {
+			if (c->n_kiosk_origins < AGENT_MAX_ORIGINS) {
+				if (!(c->kiosk_origins[c->n_kiosk_origins] = strdup(val)))
+					rc = -1;
+				else
+					c->n_kiosk_origins++;
+			}
 		} else if (strcmp(key, "pkcs11-modules") == 0) {
 			if (strcmp(val, "p11-kit") == 0)
 				c->p11kit = AGENT_P11KIT_ON;
@@ -131,6 +147,7 @@ int agent_config_load(struct agent_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->pin_timeout = 120;
+	c->kiosk_port = AGENT_KIOSK_PORT;
 	if (add_module(c, LLAVERO_PKCS11_DEFAULT) != 0)
 		return -1;
 	const char *only = getenv("LLAVERO_AGENT_CONF");
@@ -174,6 +191,9 @@ void agent_config_free(struct agent_config *c)
 	for (size_t i = 0; i < c->n_origins; i++)
 		free(c->origins[i]);
 	c->n_origins = 0;
+	for (size_t i = 0; i < c->n_kiosk_origins; i++)
+		free(c->kiosk_origins[i]);
+	c->n_kiosk_origins = 0;
 	free(c->pinentry);
 	c->pinentry = NULL;
 }

@@ -7,7 +7,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "agent.h"
+#include "agent_kiosk.h"
 #include "log.h"
 
 int main(int argc, char **argv)
@@ -18,11 +21,43 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("uso: llavero-agent\n"
+		printf("uso: llavero-agent [--kiosk [--port N]]\n"
 		       "  Anfitrión de mensajería nativa de Llavero: el navegador lo inicia y le habla\n"
 		       "  por stdin/stdout (middleware/PROTOCOL.md). Configuración: /etc/llavero/agent.conf\n"
-		       "  y ~/.config/llavero/agent.conf.\n");
+		       "  y ~/.config/llavero/agent.conf.\n"
+		       "  --kiosk: modo quiosco, las mismas órdenes por HTTP en 127.0.0.1 (POST /v1/ORDEN),\n"
+		       "  con el secreto de emparejamiento de $XDG_RUNTIME_DIR/llavero/kiosk-secret;\n"
+		       "  también con «kiosk = true» si no lo inició un navegador. --port N (0: libre).\n");
 		return 0;
+	}
+	int kiosk_port = -1;
+	bool kiosk = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--kiosk") == 0)
+			kiosk = true;
+		else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+			kiosk_port = atoi(argv[++i]);
+	}
+	if (kiosk && (kiosk_port < -1 || kiosk_port > 65535)) {
+		fprintf(stderr, "llavero-agent: --port fuera de rango\n");
+		return 2;
+	}
+	if (!kiosk && argc == 1) {
+		/* `kiosk = true` in the configuration, when no browser started us
+		 * (browsers give an argument and a pipe on stdin). */
+		struct stat st;
+		struct agent_config c;
+		if (fstat(STDIN_FILENO, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+		    agent_config_load(&c) == 0) {
+			kiosk = c.kiosk;
+			agent_config_free(&c);
+		}
+	}
+	if (kiosk) {
+		openlog("llavero-agent", LOG_PID, LOG_USER);
+		int rc = agent_kiosk_run(kiosk_port);
+		closelog();
+		return rc;
 	}
 	/* Chromium passes the caller's origin (chrome-extension://ID/) and, on
 	 * some platforms, --parent-window; Firefox the manifest path and the
