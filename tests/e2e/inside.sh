@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs inside tests/harness/pcsc-ns.sh (started by run.sh): llavero-idp and,
-# for the sign-in test, llavero-vkey on loopback in this private namespace,
+# Runs inside tests/harness/pcsc-ns.sh (started by run.sh, or by
+# scripts/demo.sh for NAME=demo): llavero-idp and, for the sign-in test and
+# the demo, llavero-vkey on loopback in this private namespace,
 # then the node test NAME.mjs. Everything started here is stopped by PID.
 set -eu
 NAME=$1
@@ -47,7 +48,8 @@ JSON
     export LLAVERO_E2E_IDP_URL
 fi
 
-if [ "$NAME" = signin ]; then
+# The security key for the sign-in test and scripts/demo.sh's browser part.
+if [ "$NAME" = signin ] || [ "$NAME" = demo ]; then
     "$LLAVERO_VKEY" init --state "$T/vkey.state" >/dev/null
     "$LLAVERO_VKEY" run --state "$T/vkey.state" --socket "$T/vkey.sock" --up auto 2>"$T/vkey.log" &
     VKEY_PID=$!

@@ -212,3 +212,55 @@ export function fixtures() {
   }
   return out;
 }
+
+// The llavero-idp demo portal ("Registro a la Beca Rita Cetina", /demo):
+// who it shows as signed in, read from the page ('' where it shows nothing).
+export function portalIdentity(page) {
+  return page.evaluate(() => {
+    const t = (id) => { const e = document.getElementById(id); return e ? e.textContent.trim() : ''; };
+    return { nombre: t('demo-nombre'), rfc: t('demo-rfc'), curp: t('demo-curp'), metodo: t('demo-metodo') };
+  }).catch(() => ({ nombre: '', rfc: '', curp: '', metodo: '' }));
+}
+
+// On a llavero-idp page of a signed-in account: registers a security key
+// through the extension and the agent's FIDO bridge (llavero.webauthn.create
+// with the server's options, a discoverable credential). Resolves to inPage's
+// {ok, value: {r, type, transports}} or {ok: false, error}.
+export function registerKeyThroughAgent(page) {
+  return inPage(page, async (l) => {
+    const o = await window.llaveroIdp.post('/attestation/options', {
+      authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
+      attestation: 'none',
+    });
+    if (o.status !== 'ok') throw new Error('options: ' + o.errorMessage);
+    delete o.status; delete o.errorMessage;
+    const cred = await l.webauthn.create(o);
+    const r = await window.llaveroIdp.post('/attestation/result', cred);
+    return { r, type: cred.type, transports: cred.response && cred.response.transports };
+  });
+}
+
+// On llavero-idp's sign-in page (/entrar): signs in with a security key
+// through the extension (llavero.webauthn.get, no user name: the key finds
+// its credential). Resolves to inPage's {ok, value: the server's answer}.
+export function signInWithKeyThroughAgent(page) {
+  return inPage(page, async (l) => {
+    const o = await window.llaveroIdp.post('/assertion/options', { username: '', userVerification: 'required' });
+    if (o.status !== 'ok') throw new Error('options: ' + o.errorMessage);
+    delete o.status; delete o.errorMessage;
+    const cred = await l.webauthn.get(o);
+    return window.llaveroIdp.post('/assertion/result', cred);
+  });
+}
+
+// Signs out of llavero-idp (its /cuenta page's "Salir") and of the demo
+// portal ("Salir del portal"); ends on the portal's front page.
+export async function signOutOfPortal(page, base) {
+  await page.goto(`${base}/cuenta`);
+  if (await page.isVisible('form[action="/salir"] button'))
+    await Promise.all([page.waitForURL(/\/entrar/), page.click('form[action="/salir"] button')]);
+  await page.goto(`${base}/demo`);
+  if (await page.isVisible('form[action="/demo/salir"] button'))
+    await Promise.all([page.waitForLoadState('load'), page.click('form[action="/demo/salir"] button')]);
+  await page.goto(`${base}/demo`);
+}

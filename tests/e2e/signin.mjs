@@ -15,7 +15,10 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate, publicDecrypt, constants } from 'node:crypto';
-import { launch, installNativeHost, extensionWorker, agentEnv, pinentryScript, fixtures, inPage, ok, done } from './lib.mjs';
+import {
+  launch, installNativeHost, extensionWorker, agentEnv, pinentryScript, fixtures, inPage, ok, done,
+  portalIdentity, registerKeyThroughAgent, signInWithKeyThroughAgent, signOutOfPortal,
+} from './lib.mjs';
 
 const T = process.argv[2];
 const base = process.env.LLAVERO_E2E_IDP_URL;
@@ -55,18 +58,8 @@ try {
     page.waitForURL(/\/demo$/, { timeout: 90000 }).catch(() => {}),
     page.click('#btn-efirma'),
   ]);
-  // Text of an element if the page has it now (no waiting).
-  const text = (sel) => page.evaluate((s) => {
-    const e = document.querySelector(s);
-    return e ? e.textContent.trim() : '';
-  }, sel).catch(() => '');
-  const msg = await text('#msg');
-  const data = async () => ({
-    nombre: await text('#demo-nombre'),
-    rfc: await text('#demo-rfc'),
-    curp: await text('#demo-curp'),
-    metodo: await text('#demo-metodo'),
-  });
+  const msg = await page.evaluate(() => document.getElementById('msg')?.textContent.trim() || '').catch(() => '');
+  const data = () => portalIdentity(page);
   let d = await data();
   ok(d.rfc === fx.FIX_FISICA_RFC && d.curp === fx.FIX_FISICA_CURP,
     `the portal shows the e.firma's RFC ${d.rfc} and CURP ${d.curp}`, { ...d, url: page.url(), msg });
@@ -124,36 +117,16 @@ try {
   //    on the signed-in account (its PIN set first), sign out, sign in with it.
   await page.goto(`${base}/cuenta`);
   shown = pinentryScript(T, [`pin ${VKEY_PIN}`, `pin ${VKEY_PIN}`]);
-  const reg = await inPage(page, async (l) => {
-    const o = await window.llaveroIdp.post('/attestation/options', {
-      authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
-      attestation: 'none',
-    });
-    if (o.status !== 'ok') throw new Error('options: ' + o.errorMessage);
-    delete o.status; delete o.errorMessage;
-    const cred = await l.webauthn.create(o);
-    const r = await window.llaveroIdp.post('/attestation/result', cred);
-    return { r, type: cred.type, transports: cred.response && cred.response.transports };
-  });
+  const reg = await registerKeyThroughAgent(page);
   ok(reg.ok && reg.value.r.status === 'ok', 'llavero.webauthn.create(): llavero-vkey registered on the account', { reg, pinentry: shown() });
 
   // Sign out of the identity server and of the portal.
-  await Promise.all([page.waitForURL(/\/entrar/), page.click('form[action="/salir"] button')]);
-  await page.goto(`${base}/demo`);
-  if (await page.isVisible('form[action="/demo/salir"] button'))
-    await Promise.all([page.waitForLoadState('load'), page.click('form[action="/demo/salir"] button')]);
-  await page.goto(`${base}/demo`);
+  await signOutOfPortal(page, base);
   ok(!(await page.isVisible('#demo-rfc')), 'signed out of the portal');
 
   await Promise.all([page.waitForURL(/\/entrar/), page.click('#demo-entrar')]);
   shown = pinentryScript(T, [`pin ${VKEY_PIN}`]);
-  const login = await inPage(page, async (l) => {
-    const o = await window.llaveroIdp.post('/assertion/options', { username: '', userVerification: 'required' });
-    if (o.status !== 'ok') throw new Error('options: ' + o.errorMessage);
-    delete o.status; delete o.errorMessage;
-    const cred = await l.webauthn.get(o);
-    return window.llaveroIdp.post('/assertion/result', cred);
-  });
+  const login = await signInWithKeyThroughAgent(page);
   ok(login.ok && login.value.status === 'ok', 'llavero.webauthn.get(): signed in with llavero-vkey', { login, pinentry: shown() });
   if (login.ok) {
     await page.goto(`${base}/continuar`);
