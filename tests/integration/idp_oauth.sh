@@ -37,10 +37,11 @@ free_port() {
 }
 
 # A local OCSP responder (openssl ocsp) signed by the test issuing CA: the
-# persona fisica's certificate is good, the persona moral's revoked.
+# personas fisica and moral are good, the EC P-256 e.firma revoked.
 serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=fisica\n' "$(serial "$FIX_FISICA_CERT_PEM")" > "$T/index.txt"
-printf 'R\t301231235959Z\t240101000000Z\t%s\tunknown\t/CN=moral\n' "$(serial "$FIX_MORAL_CERT_PEM")" >> "$T/index.txt"
+printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=moral\n' "$(serial "$FIX_MORAL_CERT_PEM")" >> "$T/index.txt"
+printf 'R\t301231235959Z\t240101000000Z\t%s\tunknown\t/CN=ec256\n' "$(serial "$FIX_EC256_CERT_PEM")" >> "$T/index.txt"
 printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=csd\n' "$(serial "$FIX_CSD_CERT_PEM")" >> "$T/index.txt"
 OPORT=$(free_port)
 openssl ocsp -index "$T/index.txt" -port "$OPORT" -rsigner "$FIX_CA_ISSUER_PEM" \

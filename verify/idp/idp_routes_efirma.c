@@ -52,22 +52,32 @@ void idp_route_efirma_challenge(struct idp_ctx *ctx, struct idp_request *req, st
 					   "expires_in", (json_int_t)EFIRMA_NONCE_LIFETIME));
 }
 
-/* Finds or creates the account of a verified e.firma identity. */
+/* Finds or creates the account of a verified e.firma identity: one per
+ * persona física (RFC), one per persona moral and representative. */
 static int user_for_identity(struct idp_ctx *ctx, const struct verify_identity *id, struct idp_user *u)
 {
-	int rc = ctx->store->ops->user_by_rfc(ctx->store->ctx, id->rfc, u);
+	bool moral = id->persona == VERIFY_PERSONA_MORAL;
+	char username[sizeof(u->username)];
+	int rc;
+
+	snprintf(username, sizeof(username), "efirma:%s%s%s", id->rfc, moral ? "/" : "",
+		 moral ? id->rep_rfc : "");
+	rc = ctx->store->ops->user_by_username(ctx->store->ctx, username, u);
 	if (rc < 0)
 		return -1;
 	if (rc == IDP_STORE_NOT_FOUND) {
 		memset(u, 0, sizeof(*u));
-		snprintf(u->username, sizeof(u->username), "efirma:%s", id->rfc);
+		snprintf(u->username, sizeof(u->username), "%s", username);
 		if (RAND_bytes(u->handle, sizeof(u->handle)) != 1)
 			return -1;
 	}
 	snprintf(u->display_name, sizeof(u->display_name), "%s", id->name);
 	snprintf(u->rfc, sizeof(u->rfc), "%s", id->rfc);
-	snprintf(u->curp, sizeof(u->curp), "%s",
-		 id->persona == VERIFY_PERSONA_MORAL ? id->rep_curp : id->curp);
+	/* the CURP of the person who signs in: a moral's representative */
+	snprintf(u->curp, sizeof(u->curp), "%s", moral ? id->rep_curp : id->curp);
+	snprintf(u->persona, sizeof(u->persona), "%s", moral ? "moral" : "fisica");
+	snprintf(u->rep_rfc, sizeof(u->rep_rfc), "%s", moral ? id->rep_rfc : "");
+	snprintf(u->rep_curp, sizeof(u->rep_curp), "%s", moral ? id->rep_curp : "");
 	if (id->email[0])
 		snprintf(u->email, sizeof(u->email), "%s", id->email);
 	u->efirma = true;

@@ -318,9 +318,12 @@ json_t *idp_oauth_claims(struct idp_ctx *ctx, const struct idp_user *u, const ch
 	char *sub = llv_base64url_encode(u->handle, sizeof(u->handle));
 	json_t *j;
 	ctx->store->ops->cred_list(ctx->store->ctx, u->id, &one, 1, &n);
-	j = json_pack("{s:s?,s:s,s:s,s:s,s:s,s:b,s:b,s:s}", "sub", sub, "curp", u->curp, "nombre",
+	j = json_pack("{s:s?,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}", "sub", sub, "curp", u->curp, "nombre",
 		      u->display_name, "rfc", u->rfc, "correo", u->email, "efirma", u->efirma,
-		      "llave_seguridad", n > 0, "metodo", method ? method : "");
+		      "llave_seguridad", n > 0, "metodo", method ? method : "", "persona", u->persona);
+	if (j && !strcmp(u->persona, "moral"))
+		json_object_set_new(j, "representante", json_pack("{s:s,s:s}", "rfc", u->rep_rfc,
+								  "curp", u->rep_curp));
 	free(sub);
 	return j;
 }

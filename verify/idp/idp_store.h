@@ -24,6 +24,9 @@ struct idp_user {
 	char email[256];
 	uint8_t handle[32];        /* WebAuthn user.id */
 	bool efirma;               /* identity verified with an e.firma */
+	char persona[8];           /* "fisica", "moral" (e.firma) or "" */
+	char rep_rfc[16];          /* persona moral: legal representative */
+	char rep_curp[24];
 };
 
 struct idp_credential {

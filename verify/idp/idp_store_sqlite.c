@@ -25,7 +25,7 @@ enum {
 	Q_COUNT
 };
 
-#define USER_COLS "id, username, display_name, curp, rfc, email, handle, efirma"
+#define USER_COLS "id, username, display_name, curp, rfc, email, handle, efirma, persona, rep_rfc, rep_curp"
 #define CRED_COLS "user_id, cred_id, spki, alg, sign_count"
 
 static const char *const queries[Q_COUNT] = {
@@ -33,10 +33,11 @@ static const char *const queries[Q_COUNT] = {
 	[Q_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
 	[Q_USER_BY_RFC] = "SELECT " USER_COLS " FROM users WHERE rfc = ?1 AND efirma = 1",
 	[Q_USER_BY_HANDLE] = "SELECT " USER_COLS " FROM users WHERE handle = ?1",
-	[Q_USER_INS] = "INSERT INTO users (username, display_name, curp, rfc, email, handle, efirma)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_USER_INS] = "INSERT INTO users (username, display_name, curp, rfc, email, handle, efirma,"
+		       " persona, rep_rfc, rep_curp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11)",
 	[Q_USER_UPD] = "UPDATE users SET username = ?1, display_name = ?2, curp = ?3, rfc = ?4,"
-		       " email = ?5, handle = ?6, efirma = ?7 WHERE id = ?8",
+		       " email = ?5, handle = ?6, efirma = ?7, persona = ?9, rep_rfc = ?10, rep_curp = ?11"
+		       " WHERE id = ?8",
 	[Q_CRED_ADD] = "INSERT INTO credentials (user_id, cred_id, spki, alg, sign_count)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_CRED_GET] = "SELECT " CRED_COLS " FROM credentials WHERE cred_id = ?1",
@@ -122,6 +123,10 @@ static const char *const migrations[] = {
 	"  window INTEGER NOT NULL,"
 	"  count INTEGER NOT NULL,"
 	"  PRIMARY KEY (key, window));",
+	/* 2: persona física/moral and the legal representative of a moral */
+	"ALTER TABLE users ADD COLUMN persona TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN rep_rfc TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN rep_curp TEXT NOT NULL DEFAULT '';",
 };
 
 struct sq {
@@ -206,6 +211,9 @@ static int read_user(struct sq *s, sqlite3_stmt *st, struct idp_user *u)
 	col_text(st, 5, u->email, sizeof(u->email));
 	col_blob(st, 6, u->handle, sizeof(u->handle));
 	u->efirma = sqlite3_column_int(st, 7) != 0;
+	col_text(st, 8, u->persona, sizeof(u->persona));
+	col_text(st, 9, u->rep_rfc, sizeof(u->rep_rfc));
+	col_text(st, 10, u->rep_curp, sizeof(u->rep_curp));
 	sqlite3_reset(st);
 	return 0;
 }
@@ -261,6 +269,9 @@ static int sq_user_put(void *ctx, struct idp_user *u)
 	sqlite3_bind_int(st, 7, u->efirma);
 	if (u->id)
 		sqlite3_bind_int64(st, 8, u->id);
+	bind_text(st, 9, u->persona);
+	bind_text(st, 10, u->rep_rfc);
+	bind_text(st, 11, u->rep_curp);
 	if (exec_done(s, st))
 		return -1;
 	if (!u->id)

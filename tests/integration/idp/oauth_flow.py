@@ -118,26 +118,32 @@ def der(path):
         return f.read()
 
 
-def web_eid_token(nonce, cert_der_path, key_pem, origin=ORIGIN, corrupt=False):
-    """What the agent answers to authenticate {challengeNonce, origin}."""
+def web_eid_token(nonce, cert_der_path, key_pem, origin=ORIGIN, corrupt=False, ec=False):
+    """What the agent answers to authenticate {challengeNonce, origin}:
+    RS256 for the RSA e.firma, ES256 (raw r||s) for an EC P-256 one."""
     signed = hashlib.sha256(origin.encode()).digest() + hashlib.sha256(nonce.encode()).digest()
     with tempfile.NamedTemporaryFile() as data:
         data.write(signed)
         data.flush()
         sig = subprocess.run(['openssl', 'dgst', '-sha256', '-sign', key_pem, data.name],
                              check=True, capture_output=True).stdout
+    if ec:
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        r, s = decode_dss_signature(sig)
+        sig = r.to_bytes(32, 'big') + s.to_bytes(32, 'big')
     if corrupt:
         sig = bytes([sig[0] ^ 1]) + sig[1:]
     cert = b64(der(cert_der_path))
     return {
         'format': 'web-eid:1.1',
         'unverifiedCertificate': cert,
-        'algorithm': 'RS256',
+        'algorithm': 'ES256' if ec else 'RS256',
         'signature': b64(sig),
         'appVersion': 'https://github.com/llavero/llavero-agent/releases/tag/v0.1.0',
         'unverifiedSigningCertificates': [{
             'certificate': cert,
             'supportedSignatureAlgorithms': [
+                {'cryptoAlgorithm': 'ECC', 'hashFunction': 'SHA-256', 'paddingScheme': 'NONE'} if ec else
                 {'cryptoAlgorithm': 'RSA', 'hashFunction': 'SHA-256', 'paddingScheme': 'PKCS1.5'}],
         }],
     }
@@ -167,7 +173,7 @@ def efirma_sign_in(br, who='FISICA', expect_ok=True):
     if not check(st == 200 and ch.get('status') == 'ok' and len(ch.get('nonce', '')) == 44,
                  'POST /efirma/challenge da un reto de 44 caracteres', str(ch)):
         return None, None
-    token = web_eid_token(ch['nonce'], FIX[f'FIX_{who}_CER'], FIX[f'FIX_{who}_KEY_PEM'])
+    token = web_eid_token(ch['nonce'], FIX[f'FIX_{who}_CER'], FIX[f'FIX_{who}_KEY_PEM'], ec=who.startswith('EC'))
     st, r = br.post_json('/efirma/login', {'authToken': token}, csrf)
     return st, r
 
@@ -255,9 +261,27 @@ def main():
     check(st == 401 and r.get('error') in ('token-origin-mismatch', 'token-signature'),
           'e.firma: token firmado para otro origen rechazado', str(r))
 
-    st, r = efirma_sign_in(br, 'MORAL')
+    st, r = efirma_sign_in(br, 'EC256')
     check(st == 401 and r.get('error') == 'ocsp-revoked',
-          'e.firma revocada (OCSP local con openssl ocsp): rechazada (ocsp-revoked)', str(r))
+          'e.firma EC P-256 (ES256) revocada (OCSP local con openssl ocsp): rechazada (ocsp-revoked)', str(r))
+
+    # -- a persona moral: its representative signs in for the company ---------
+    moral = Browser()
+    verifier, challenge = pkce()
+    moral.request('GET', authorize_path(PUBLIC, PUBLIC_REDIRECT, challenge, 'estado-m'))
+    st, r = efirma_sign_in(moral, 'MORAL')
+    check(st == 200 and r.get('rfc') == FIX['FIX_MORAL_RFC'], 'e.firma de persona moral aceptada', str(r))
+    st, hd, _ = moral.request('GET', '/continuar')
+    code = query_of(hd.get('location', '')).get('code', '')
+    st, hd, r = token_request({'grant_type': 'authorization_code', 'code': code, 'redirect_uri': PUBLIC_REDIRECT,
+                               'client_id': PUBLIC, 'code_verifier': verifier})
+    st, hd, body = Browser().request('GET', '/userinfo', cookies=False,
+                                     headers={'Authorization': 'Bearer ' + r.get('access_token', '')})
+    info = json.loads(body or b'{}')
+    check(info.get('persona') == 'moral' and info.get('rfc') == FIX['FIX_MORAL_RFC']
+          and info.get('representante') == {'rfc': FIX['FIX_MORAL_REP_RFC'], 'curp': FIX['FIX_MORAL_REP_CURP']}
+          and info.get('curp') == FIX['FIX_MORAL_REP_CURP'],
+          'userinfo de persona moral: RFC de la empresa, representante legal (RFC y CURP)', str(info))
 
     # -- e.firma sign-in, then the code ---------------------------------------
     csrf = br.csrf()
@@ -305,7 +329,8 @@ def main():
     info = json.loads(body or b'{}')
     check(st == 200 and info.get('curp') == FIX['FIX_FISICA_CURP'] and info.get('rfc') == FIX['FIX_FISICA_RFC']
           and info.get('nombre') == FIX['FIX_FISICA_NAME'] and info.get('efirma') is True
-          and info.get('llave_seguridad') is False and info.get('metodo') == 'efirma' and 'correo' in info,
+          and info.get('llave_seguridad') is False and info.get('metodo') == 'efirma' and 'correo' in info
+          and info.get('persona') == 'fisica' and 'representante' not in info,
           'userinfo: curp, nombre, rfc, correo y banderas de verificación', str(info))
     st, hd, r = token_request(form)
     check(st == 400 and r.get('error') == 'invalid_grant', 'reutilizar el código: invalid_grant', str(r))

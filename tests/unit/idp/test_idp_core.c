@@ -272,6 +272,28 @@ static void test_store(void **state)
 	assert_int_equal(s->ops->user_get(s->ctx, u.id, &got), 0);
 	idp_store_close(s);
 
+	/* a version-1 database (before persona/representative) is migrated */
+	{
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "ALTER TABLE users DROP COLUMN persona;"
+					      "ALTER TABLE users DROP COLUMN rep_rfc;"
+					      "ALTER TABLE users DROP COLUMN rep_curp;"
+					      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		s = idp_store_sqlite_open(path);
+		assert_non_null(s);
+		assert_int_equal(s->ops->user_get(s->ctx, u.id, &got), 0);
+		assert_string_equal(got.persona, "");
+		snprintf(got.persona, sizeof(got.persona), "moral");
+		snprintf(got.rep_rfc, sizeof(got.rep_rfc), "MALM850505QX3");
+		assert_int_equal(s->ops->user_put(s->ctx, &got), 0);
+		assert_int_equal(s->ops->user_get(s->ctx, u.id, &got), 0);
+		assert_string_equal(got.persona, "moral");
+		assert_string_equal(got.rep_rfc, "MALM850505QX3");
+		idp_store_close(s);
+	}
+
 	/* a database from a newer version is refused */
 	{
 		sqlite3 *db;
