@@ -65,6 +65,8 @@ void idp_route_demo(struct idp_ctx *ctx, struct idp_request *req, struct idp_res
 		claim_row(&b, "CURP", user, "curp");
 		claim_row(&b, "RFC", user, "rfc");
 		claim_row(&b, "Correo", user, "correo");
+		if (json_is_object(json_object_get(user, "representante")))
+			claim_row(&b, "Representante legal (RFC)", json_object_get(user, "representante"), "rfc");
 		llv_buf_put_str(&b, "<tr><th>Cómo entró</th><td id=\"demo-metodo\">");
 		idp_html_escape(&b, metodo && !strcmp(metodo, "efirma") ? "e.firma"
 				    : metodo && !strcmp(metodo, "llave_seguridad") ? "llave de seguridad" : "—");
