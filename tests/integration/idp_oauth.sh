@@ -64,7 +64,7 @@ cat > "$T/config.json" <<JSON
 {
   "trusted_cas": ["$FIX_CA_ISSUER_PEM"],
   "ocsp_url": "http://127.0.0.1:$OPORT/",
-  "rate_limit_ip": 40,
+  "rate_limit_ip": 60,
   "clients": [
     {"client_id": "portal-prueba", "name": "Portal de prueba",
      "redirect_uris": ["http://127.0.0.1:9/portal/callback"]},
