@@ -25,11 +25,26 @@ struct verify_ocsp_opts {
 	long max_age_seconds;  /* thisUpdate no older than this (<= 0: no limit; used
 				* mainly when the response has no nextUpdate) */
 	bool allow_missing_nonce; /* default false: the response must echo our nonce */
+	/* Fixed, pre-approved responder certificates (RFC 6960 4.2.2.2, "a local
+	 * configuration of OCSP signing authority"), e.g. SAT's ocsp.ac4_sat.cer,
+	 * ocsp.ac5_sat.cer, OCSP.AC6_SAT.cer, OCSP7.crt. A response signed by one
+	 * of them (carried in the response or not) is accepted for any
+	 * certificate while it is valid at now and has id-kp-OCSPSigning. NULL:
+	 * only the CA and responders it delegated to. Not owned. */
+	STACK_OF(X509) *responders;
 };
 
+/* Appends the certificates of a PEM (one or many) or DER file to *list
+ * (created when NULL; free with sk_X509_pop_free(list, X509_free)). Each must
+ * carry id-kp-OCSPSigning (VERIFY_ERR_OCSP_RESPONDER, nothing added);
+ * VERIFY_ERR_ARGUMENT when unreadable, VERIFY_ERR_CERT_PARSE. */
+int verify_ocsp_responders_add_file(STACK_OF(X509) **list, const char *path);
+
 /* Asks whether leaf (issued by issuer) is revoked at now (0: time(NULL)).
- * The response must be signed by the issuer itself or by a delegated
- * responder certificate issued by it with id-kp-OCSPSigning, valid at now.
+ * The response must be signed by the issuer itself, by a delegated
+ * responder certificate issued by it with id-kp-OCSPSigning, valid at now, or
+ * by one of o->responders. The response's CertID may be hashed with SHA-1,
+ * SHA-256, SHA-384 or SHA-512 (the request uses SHA-1, as SAT expects).
  * Returns VERIFY_OK for "good"; VERIFY_ERR_OCSP_REVOKED; VERIFY_ERR_OCSP_UNKNOWN
  * ("unknown" is a failure); or _TRANSPORT, _MALFORMED, _STATUS, _SIGNATURE,
  * _RESPONDER, _NONCE, _NOT_FOUND, _STALE. */

@@ -13,6 +13,8 @@
 #include "verify_ocsp.h"
 
 #include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -50,6 +52,8 @@ struct resp_case {
 	EVP_PKEY *signer_key;
 	int resp_status;           /* OCSP_RESPONSE_STATUS_* */
 	bool corrupt_sig;
+	const EVP_MD *id_md;       /* CertID hash in the response (NULL: SHA-1) */
+	bool no_certs;             /* leave the signer's certificate out */
 };
 
 static int check(const struct resp_case *c, const struct verify_ocsp_opts *o)
@@ -65,7 +69,7 @@ static int check(const struct resp_case *c, const struct verify_ocsp_opts *o)
 	ASN1_TIME *tu = ASN1_TIME_adj(NULL, now, 0, c->this_off);
 	ASN1_TIME *nu = c->next_off ? ASN1_TIME_adj(NULL, now, 0, c->next_off) : NULL;
 	ASN1_TIME *rev = ASN1_TIME_adj(NULL, now, -1, 0);
-	OCSP_CERTID *cid = OCSP_cert_to_id(NULL, c->about ? c->about : leaf, issuer);
+	OCSP_CERTID *cid = OCSP_cert_to_id(c->id_md, c->about ? c->about : leaf, issuer);
 	OCSP_basic_add1_status(bs, cid, c->status,
 			       c->status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1,
 			       c->status == V_OCSP_CERTSTATUS_REVOKED ? rev : NULL, tu, nu);
@@ -74,7 +78,7 @@ static int check(const struct resp_case *c, const struct verify_ocsp_opts *o)
 	else if (c->nonce == 2)
 		OCSP_basic_add1_nonce(bs, (unsigned char *)"0123456789abcdef", 16);
 	OCSP_basic_sign(bs, c->signer ? c->signer : issuer, c->signer_key ? c->signer_key : issuer_key,
-			EVP_sha256(), NULL, 0);
+			EVP_sha256(), NULL, c->no_certs ? OCSP_NOCERTS : 0);
 	if (c->corrupt_sig) {
 		unsigned char *sig = (unsigned char *)ASN1_STRING_get0_data(OCSP_resp_get0_signature(bs));
 		sig[10] ^= 0x01;
@@ -137,6 +141,127 @@ static void test_responses(void **state)
 			 VERIFY_ERR_ARGUMENT);
 }
 
+/* CertIDs hashed with something other than SHA-1: the response is matched
+ * with the hash it uses. */
+static void test_certid_hash(void **state)
+{
+	struct verify_ocsp_opts o = { .skew_seconds = 60 };
+	assert_int_equal(check(&(struct resp_case){ .id_md = EVP_sha256(), .next_off = 3600 }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .id_md = EVP_sha384(), .next_off = 3600 }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .id_md = EVP_sha512(), .next_off = 3600 }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .id_md = EVP_sha256(), .status = V_OCSP_CERTSTATUS_REVOKED,
+						    .next_off = 3600 }, &o), VERIFY_ERR_OCSP_REVOKED);
+	assert_int_equal(check(&(struct resp_case){ .id_md = EVP_sha256(), .about = other, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_NOT_FOUND);
+}
+
+/* A certificate for an OCSP responder (id-kp-OCSPSigning), self-signed or
+ * issued by ca/ca_key, valid from now+nb to now+na seconds. */
+static X509 *make_responder(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key, bool eku,
+			    long nb, long na)
+{
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(uintptr_t)cn & 0x7fffffff);
+	X509_NAME *n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : n);
+	X509_NAME_free(n);
+	X509_gmtime_adj(X509_getm_notBefore(x), nb);
+	X509_gmtime_adj(X509_getm_notAfter(x), na);
+	X509_set_pubkey(x, key);
+	if (eku) {
+		X509V3_CTX v3;
+		X509V3_set_ctx_nodb(&v3);
+		X509V3_set_ctx(&v3, ca ? ca : x, x, NULL, NULL, 0);
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "OCSPSigning");
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	X509_sign(x, ca_key ? ca_key : key, EVP_sha256());
+	return x;
+}
+
+/* Fixed, pre-approved responders (RFC 6960 4.2.2.2: "matches a local
+ * configuration of OCSP signing authority"), as SAT's: not issued by the
+ * leaf's CA, and the response need not carry the certificate. */
+static void test_fixed_responder(void **state)
+{
+	EVP_PKEY *rkey = EVP_EC_gen("P-256"), *rkey2 = EVP_EC_gen("P-256");
+	X509 *r = make_responder(rkey, "Servicio OCSP de prueba", NULL, NULL, true, -3600, 86400);
+	X509 *r2 = make_responder(rkey2, "Otro OCSP", NULL, NULL, true, -3600, 86400);
+	X509 *r_old = make_responder(rkey, "Servicio OCSP vencido", NULL, NULL, true, -7200, -3600);
+	X509 *r_noeku = make_responder(rkey, "Servicio OCSP sin EKU", NULL, NULL, false, -3600, 86400);
+	/* delegated by the CA but with no EKU: still refused */
+	X509 *deleg_noeku = make_responder(rkey, "Delegado sin EKU", issuer, issuer_key, false, -3600, 86400);
+	X509 *deleg = make_responder(rkey, "Delegado", issuer, issuer_key, true, -3600, 86400);
+	assert_non_null(r);
+	STACK_OF(X509) *cfg = sk_X509_new_null();
+	sk_X509_push(cfg, r);
+
+	struct verify_ocsp_opts o = { .skew_seconds = 60 };
+	/* not configured: refused, with or without the certificate in the response */
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_RESPONDER);
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600,
+						    .no_certs = true }, &o), VERIFY_ERR_OCSP_RESPONDER);
+	o.responders = cfg;
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600 }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600,
+						    .no_certs = true }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600,
+						    .status = V_OCSP_CERTSTATUS_REVOKED }, &o), VERIFY_ERR_OCSP_REVOKED);
+	/* another responder, not configured */
+	assert_int_equal(check(&(struct resp_case){ .signer = r2, .signer_key = rkey2, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_RESPONDER);
+	/* the configured responder's response, damaged */
+	assert_int_equal(check(&(struct resp_case){ .signer = r, .signer_key = rkey, .next_off = 3600,
+						    .no_certs = true, .corrupt_sig = true }, &o),
+			 VERIFY_ERR_OCSP_SIGNATURE);
+	/* the CA and its delegated responders still answer */
+	assert_int_equal(check(&(struct resp_case){ .next_off = 3600 }, &o), VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .signer = deleg, .signer_key = rkey, .next_off = 3600 }, &o),
+			 VERIFY_OK);
+	assert_int_equal(check(&(struct resp_case){ .signer = deleg_noeku, .signer_key = rkey, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_RESPONDER);
+	/* a configured responder outside its validity, or without id-kp-OCSPSigning */
+	sk_X509_set(cfg, 0, r_old);
+	assert_int_equal(check(&(struct resp_case){ .signer = r_old, .signer_key = rkey, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_RESPONDER);
+	sk_X509_set(cfg, 0, r_noeku);
+	assert_int_equal(check(&(struct resp_case){ .signer = r_noeku, .signer_key = rkey, .next_off = 3600 }, &o),
+			 VERIFY_ERR_OCSP_RESPONDER);
+	sk_X509_free(cfg);
+
+	/* SAT's responder certificates load from their files (DER and PEM) */
+	const char *sat = vt_sat_dir();
+	if (sat) {
+		static const char *const files[] = { "ocsp.ac4_sat.cer", "ocsp.ac5_sat.cer",
+						      "OCSP.AC6_SAT.cer", "OCSP7.crt" };
+		STACK_OF(X509) *sat_resp = NULL;
+		char path[1024];
+		for (size_t i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "%s/ca/%s", sat, files[i]);
+			assert_int_equal(verify_ocsp_responders_add_file(&sat_resp, path), VERIFY_OK);
+		}
+		assert_int_equal(sk_X509_num(sat_resp), 4);
+		/* a CA certificate is no responder (no id-kp-OCSPSigning) */
+		snprintf(path, sizeof(path), "%s/ca/AC7.crt", sat);
+		assert_int_equal(verify_ocsp_responders_add_file(&sat_resp, path), VERIFY_ERR_OCSP_RESPONDER);
+		assert_int_equal(sk_X509_num(sat_resp), 4);
+		sk_X509_pop_free(sat_resp, X509_free);
+	}
+	X509_free(r);
+	X509_free(r2);
+	X509_free(r_old);
+	X509_free(r_noeku);
+	X509_free(deleg);
+	X509_free(deleg_noeku);
+	EVP_PKEY_free(rkey);
+	EVP_PKEY_free(rkey2);
+}
+
 static int fail_transport(void *ctx, const char *url, const uint8_t *req, size_t req_len,
 			  uint8_t **resp, size_t *resp_len)
 {
@@ -156,6 +281,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_transport),
+		cmocka_unit_test(test_certid_hash),
+		cmocka_unit_test(test_fixed_responder),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
