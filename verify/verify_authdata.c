@@ -4,6 +4,8 @@
 #include "verify_errors.h"
 
 #include "buf.h"
+#include "log.h"
+#include "rpid.h"
 
 #include <openssl/sha.h>
 #include <string.h>
@@ -63,6 +65,12 @@ int verify_authdata_check(const struct verify_authdata *ad, const struct verify_
 {
 	if (!ad || !rp || !rp->rp_id)
 		return VERIFY_ERR_ARGUMENT;
+	/* A public suffix is nobody's to claim (WebAuthn 5.1.3 step 8): a
+	 * credential scoped to gob.mx would serve every site under it. */
+	if (llv_rpid_is_public_suffix(rp->rp_id)) {
+		llv_warn("verify: RP ID %s is a public suffix", rp->rp_id);
+		return VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX;
+	}
 	uint8_t h[32];
 	SHA256((const unsigned char *)rp->rp_id, strlen(rp->rp_id), h);
 	if (memcmp(h, ad->rp_id_hash, 32) != 0)

@@ -71,7 +71,8 @@
 	X(VERIFY_ERR_WA_COSE_KEY, 77, "webauthn-cose-key", "Llave pública COSE inválida o no admitida", "Invalid or unsupported COSE public key") \
 	X(VERIFY_ERR_WA_SIGNATURE, 78, "webauthn-signature", "La firma de la aserción no es válida", "The assertion signature is not valid") \
 	X(VERIFY_ERR_WA_COUNTER, 79, "webauthn-counter", "El contador de firmas retrocedió: posible llave clonada", "The signature counter went back: possible cloned key") \
-	X(VERIFY_ERR_WA_CREDENTIAL_KEY, 80, "webauthn-credential-key", "La llave guardada de la credencial es inválida", "The stored credential key is invalid")
+	X(VERIFY_ERR_WA_CREDENTIAL_KEY, 80, "webauthn-credential-key", "La llave guardada de la credencial es inválida", "The stored credential key is invalid") \
+	X(VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX, 81, "webauthn-rp-id-public-suffix", "El RP ID es un sufijo público (como gob.mx o com.mx): ningún sitio puede usarlo", "The RP ID is a public suffix (such as gob.mx or com.mx): no site may use it")
 
 enum verify_err {
 #define VERIFY_X_ENUM(e, v, id, es, en) e = v,

@@ -61,7 +61,8 @@ struct verify_authdata {
 /* Parses authenticator data; pointers refer into ad. VERIFY_OK or
  * VERIFY_ERR_WA_AUTH_DATA (also for trailing bytes). */
 int verify_authdata_parse(const uint8_t *ad, size_t len, struct verify_authdata *out);
-/* Checks rpIdHash (VERIFY_ERR_WA_RP_ID), UP (VERIFY_ERR_WA_USER_PRESENT) and,
+/* Checks the RP ID is no public suffix (libpsl; VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX),
+ * rpIdHash (VERIFY_ERR_WA_RP_ID), UP (VERIFY_ERR_WA_USER_PRESENT) and,
  * when rp->require_uv, UV (VERIFY_ERR_WA_USER_VERIFIED). */
 int verify_authdata_check(const struct verify_authdata *ad, const struct verify_webauthn_rp *rp);
 

@@ -566,6 +566,28 @@ static void test_auth_tampered(void **state)
 	assert_int_equal(authn(&(struct auth_case){ .flags = VERIFY_AD_UP | VERIFY_AD_UV }), VERIFY_OK);
 }
 
+/* An RP ID that is a public suffix is refused with its own error, even when
+ * the authenticator signed for it (libpsl, common/rpid.c, as the bridge). */
+static void test_rp_id_public_suffix(void **state)
+{
+	static const char *const gob[] = { "https://login.gob.mx" };
+	F.rp.origins = gob;
+	F.rp.n_origins = 1;
+	static const char *const suffixes[] = { "gob.mx", "com.mx", "mx", "github.io", "com" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		F.rp.rp_id = suffixes[i];
+		assert_int_equal(authn(&(struct auth_case){ .origin = gob[0], .rp_id = suffixes[i] }),
+				 VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX);
+		assert_int_equal(reg(&(struct reg_case){ .fmt = "none", .origin = gob[0], .rp_id = suffixes[i] }),
+				 VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX);
+	}
+	F.rp.rp_id = "login.gob.mx";
+	assert_int_equal(authn(&(struct auth_case){ .origin = gob[0], .rp_id = "login.gob.mx" }), VERIFY_OK);
+	assert_int_equal(reg(&(struct reg_case){ .fmt = "none", .origin = gob[0], .rp_id = "login.gob.mx" }),
+			 VERIFY_OK);
+	assert_string_equal(verify_error_id(VERIFY_ERR_WA_RP_ID_PUBLIC_SUFFIX), "webauthn-rp-id-public-suffix");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +600,7 @@ int main(void)
 		T(test_reg_malformed),
 		T(test_auth_algorithms),
 		T(test_auth_tampered),
+		T(test_rp_id_public_suffix),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
