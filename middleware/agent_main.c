@@ -10,8 +10,38 @@
 #include <sys/stat.h>
 
 #include "agent.h"
-#include "agent_kiosk.h"
 #include "log.h"
+
+#ifndef LLAVERO_KIOSK_PATH
+#define LLAVERO_KIOSK_PATH "/usr/libexec/llavero/llavero-agent-kiosk"
+#endif
+
+/* Kiosk mode is its own program (libmicrohttpd and pcsclite stay out of the
+ * native messaging host, which a browser starts for every connection): the
+ * one beside this executable (build tree), else the installed one. */
+static int exec_kiosk(int port)
+{
+	char self[4096], path[4200], portarg[16];
+	const char *prog = LLAVERO_KIOSK_PATH;
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (l > 0) {
+		self[l] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/llavero-agent-kiosk", self);
+			if (access(path, X_OK) == 0)
+				prog = path;
+		}
+	}
+	snprintf(portarg, sizeof(portarg), "%d", port);
+	if (port >= 0)
+		execl(prog, "llavero-agent-kiosk", "--port", portarg, (char *)NULL);
+	else
+		execl(prog, "llavero-agent-kiosk", (char *)NULL);
+	fprintf(stderr, "llavero-agent: no se pudo iniciar %s (modo quiosco)\n", prog);
+	return 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -53,12 +83,8 @@ int main(int argc, char **argv)
 			agent_config_free(&c);
 		}
 	}
-	if (kiosk) {
-		openlog("llavero-agent", LOG_PID, LOG_USER);
-		int rc = agent_kiosk_run(kiosk_port);
-		closelog();
-		return rc;
-	}
+	if (kiosk)
+		return exec_kiosk(kiosk_port);
 	/* Chromium passes the caller's origin (chrome-extension://ID/) and, on
 	 * some platforms, --parent-window; Firefox the manifest path and the
 	 * extension ID. Neither matters: the page origin comes in each request. */
