@@ -21,8 +21,9 @@ iproute2 util-linux procps
 libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
 "
 # llavero-idp's end-to-end test drives headless Chromium (acceptance 1 of the
-# server side): big, so only for the test step.
-TEST_PACKAGES="chromium"
+# server side), and the extension's tests headless Chromium and Firefox ESR
+# (integration.firefox_version): big, so only for the test step.
+TEST_PACKAGES="chromium firefox-esr"
 [ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 
 missing=""

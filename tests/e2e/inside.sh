@@ -62,4 +62,13 @@ if [ "$NAME" = signin ] || [ "$NAME" = demo ]; then
 fi
 
 cd "$E2E"
-timeout 240 node "$E2E/$NAME.mjs" "$T"
+# The Firefox tests speak WebDriver BiDi over the global WebSocket: node 20
+# has it behind --experimental-websocket.
+NODE_FLAGS=""
+case $NAME in
+firefox_*)
+    node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' ||
+        NODE_FLAGS=--experimental-websocket ;;
+esac
+# shellcheck disable=SC2086
+timeout 240 node $NODE_FLAGS "$E2E/$NAME.mjs" "$T"

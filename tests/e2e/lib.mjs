@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync, chmodSync, existsSync } from 'n
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 
 export const SRC = resolve(process.env.LLAVERO_SRC || join(dirname(fileURLToPath(import.meta.url)), '../..'));
 export const BUILD = resolve(process.env.LLAVERO_BUILD || join(SRC, 'build'));
@@ -43,19 +44,43 @@ export function done() {
   process.exitCode = failures ? 1 : 0;
 }
 
-// Writes D/NativeMessagingHosts/mx.llavero.agent.json pointing at a wrapper
-// that runs `agent` with exactly the environment given (plus PATH), its
-// stderr appended to D/agent.log.
-export function installNativeHost(userDataDir, agent, env = {}) {
-  const dir = join(userDataDir, 'NativeMessagingHosts');
+// Writes D/llavero-agent-wrapper.sh: runs `agent` with exactly the
+// environment given (plus PATH), its stderr appended to D/agent.log; with
+// opts.record, every byte the browser sends the agent is also appended to
+// that file (what the agent was asked: see recordedRequests). Returns its path.
+export function writeAgentWrapper(dir, agent, env = {}, opts = {}) {
   mkdirSync(dir, { recursive: true });
-  const wrapper = join(userDataDir, 'llavero-agent-wrapper.sh');
+  const wrapper = join(dir, 'llavero-agent-wrapper.sh');
   const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const lines = ['#!/bin/sh', '# Written by tests/e2e/lib.mjs: llavero-agent with the test\'s environment.'];
   for (const [k, v] of Object.entries(env)) lines.push(`export ${k}=${q(v)}`);
-  lines.push(`exec ${q(agent)} "$@" 2>>${q(join(userDataDir, 'agent.log'))}`);
+  const run = `${q(agent)} "$@" 2>>${q(join(dir, 'agent.log'))}`;
+  lines.push(opts.record ? `tee -a ${q(opts.record)} | ${run}` : `exec ${run}`);
   writeFileSync(wrapper, lines.join('\n') + '\n');
   chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+// The native messages (4-byte native-endian length + JSON) recorded by a
+// wrapper written with opts.record, parsed.
+export function recordedRequests(file) {
+  const out = [];
+  const b = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+  for (let i = 0; i + 4 <= b.length;) {
+    const n = endianness() === 'LE' ? b.readUInt32LE(i) : b.readUInt32BE(i);
+    if (i + 4 + n > b.length) break;
+    out.push(JSON.parse(b.subarray(i + 4, i + 4 + n).toString('utf8')));
+    i += 4 + n;
+  }
+  return out;
+}
+
+// Writes D/NativeMessagingHosts/mx.llavero.agent.json pointing at
+// writeAgentWrapper's wrapper (Chromium's per-user-data-dir host manifests).
+export function installNativeHost(userDataDir, agent, env = {}) {
+  const dir = join(userDataDir, 'NativeMessagingHosts');
+  mkdirSync(dir, { recursive: true });
+  const wrapper = writeAgentWrapper(userDataDir, agent, env);
   writeFileSync(join(dir, `${HOST_NAME}.json`), JSON.stringify({
     name: HOST_NAME,
     description: 'Llavero agent (test)',

@@ -11,15 +11,20 @@
 #   run.sh errors    acceptance 2: non-allowed origins get origin-not-allowed
 #                    and the card is never touched; a wrong PIN shows the
 #                    retries left; cancelling at pinentry gives user-cancelled
+#   run.sh firefox_version
+#                    the version test in Debian's headless Firefox ESR (the
+#                    extension as a temporary add-on over WebDriver BiDi,
+#                    tests/e2e/firefox.mjs)
 #
 # Everything runs inside tests/harness/pcsc-ns.sh (private mount and network
 # namespaces, loopback only): pcscd, llavero-vcard, llavero-vkey, llavero-idp,
 # Chromium and the agent it starts. Scratch (logs, the browser profile, the
 # screenshot of the demo portal) stays in $LLAVERO_BUILD/e2e/NAME.
-# Needs LLAVERO_SRC, LLAVERO_BUILD (set by ctest), node, npm, /usr/bin/chromium.
+# Needs LLAVERO_SRC, LLAVERO_BUILD (set by ctest), node, npm, /usr/bin/chromium
+# (/usr/bin/firefox-esr for firefox_*).
 set -eu
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}"
-NAME=${1:?usage: run.sh version|signin|errors}
+NAME=${1:?usage: run.sh version|signin|errors|firefox_version}
 E2E=$LLAVERO_SRC/tests/e2e
 HARNESS=${LLAVERO_HARNESS:-$LLAVERO_SRC/tests/harness}/pcsc-ns.sh
 VCARD=$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard
@@ -30,7 +35,9 @@ CLI=$LLAVERO_BUILD/middleware/llavero
 
 fail() { echo "FALLA: $*" >&2; exit 1; }
 
-for c in node npm /usr/bin/chromium; do
+BROWSER=/usr/bin/chromium
+case $NAME in firefox_*) BROWSER=/usr/bin/firefox-esr ;; esac
+for c in node npm "$BROWSER"; do
     command -v "$c" >/dev/null 2>&1 || fail "falta $c (scripts/deps.sh --test)"
 done
 for b in "$VCARD" "$AGENT"; do
@@ -70,7 +77,7 @@ sh "$HARNESS" --state "$STATE" --log "$T/harness" --timeout 30 -- \
     sh "$E2E/inside.sh" "$NAME" >"$T/output.txt" 2>&1 || rc=$?
 cat "$T/output.txt"
 if [ $rc -ne 0 ]; then
-    for f in "$T"/*.log "$T"/profile/agent.log; do
+    for f in "$T"/*.log "$T"/profile/agent.log "$T"/host/agent.log; do
         [ -s "$f" ] || continue
         echo "----- $f (últimas 40 líneas) -----"
         tail -n 40 "$f"
