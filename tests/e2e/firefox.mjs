@@ -192,3 +192,21 @@ export function inPageBidi(bidi, context, fn, ...args) {
     }
   }, fn.toString(), args);
 }
+
+// Polls fn() in the page (any context's current document, across
+// navigations) until it returns something truthy; resolves to that, or to
+// the last value after `timeout` ms.
+export async function waitInPage(bidi, context, fn, timeout = 30000) {
+  const until = Date.now() + timeout;
+  let v;
+  for (;;) {
+    v = await evaluate(bidi, context, fn).catch(() => undefined);
+    if (v || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// Navigates the tab (waits for the load event).
+export function navigate(bidi, context, url) {
+  return bidi.send('browsingContext.navigate', { context, url, wait: 'complete' });
+}

@@ -15,6 +15,8 @@
 #                    the version test in Debian's headless Firefox ESR (the
 #                    extension as a temporary add-on over WebDriver BiDi,
 #                    tests/e2e/firefox.mjs)
+#   run.sh firefox_signin
+#                    the demo portal's e.firma sign-in in Firefox ESR
 #
 # Everything runs inside tests/harness/pcsc-ns.sh (private mount and network
 # namespaces, loopback only): pcscd, llavero-vcard, llavero-vkey, llavero-idp,
@@ -24,7 +26,7 @@
 # (/usr/bin/firefox-esr for firefox_*).
 set -eu
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}"
-NAME=${1:?usage: run.sh version|signin|errors|firefox_version}
+NAME=${1:?usage: run.sh version|signin|errors|firefox_version|firefox_signin}
 E2E=$LLAVERO_SRC/tests/e2e
 HARNESS=${LLAVERO_HARNESS:-$LLAVERO_SRC/tests/harness}/pcsc-ns.sh
 VCARD=$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard
