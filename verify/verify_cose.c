@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,16 +171,78 @@ int verify_cose_spki_encode(EVP_PKEY *pk, uint8_t **der, size_t *len)
 	return VERIFY_OK;
 }
 
+/* Stored credential keys decoded recently (exact SPKI bytes -> EVP_PKEY):
+ * OpenSSL 3 decodes a SubjectPublicKeyInfo through its decoder framework,
+ * which cost more than the assertion's signature check; a server sees the
+ * same credentials again and again. Read-only keys, shared by reference. */
+#define SPKI_CACHE 64
+#define SPKI_CACHE_MAX_LEN 1024
+
+struct spki_slot {
+	uint8_t der[SPKI_CACHE_MAX_LEN];
+	size_t len;
+	EVP_PKEY *pk;
+	uint64_t used;
+};
+
+static struct spki_slot spki_cache[SPKI_CACHE];
+static uint64_t spki_clock;
+static pthread_mutex_t spki_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *spki_cached(const uint8_t *der, size_t len)
+{
+	EVP_PKEY *pk = NULL;
+	pthread_mutex_lock(&spki_lock);
+	for (size_t i = 0; i < SPKI_CACHE; i++) {
+		struct spki_slot *c = &spki_cache[i];
+		if (c->pk && c->len == len && memcmp(c->der, der, len) == 0) {
+			if (EVP_PKEY_up_ref(c->pk) == 1)
+				pk = c->pk;
+			c->used = ++spki_clock;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&spki_lock);
+	return pk;
+}
+
+static void spki_remember(const uint8_t *der, size_t len, EVP_PKEY *pk)
+{
+	if (len > SPKI_CACHE_MAX_LEN || EVP_PKEY_up_ref(pk) != 1)
+		return;
+	pthread_mutex_lock(&spki_lock);
+	struct spki_slot *victim = &spki_cache[0];
+	for (size_t i = 0; i < SPKI_CACHE; i++) {
+		if (!spki_cache[i].pk) {
+			victim = &spki_cache[i];
+			break;
+		}
+		if (spki_cache[i].used < victim->used)
+			victim = &spki_cache[i];
+	}
+	EVP_PKEY_free(victim->pk);
+	memcpy(victim->der, der, len);
+	victim->len = len;
+	victim->pk = pk;
+	victim->used = ++spki_clock;
+	pthread_mutex_unlock(&spki_lock);
+}
+
 EVP_PKEY *verify_cose_spki_decode(const uint8_t *der, size_t len)
 {
 	if (!der || len == 0 || len > 4096)
 		return NULL;
+	EVP_PKEY *pk = spki_cached(der, len);
+	if (pk)
+		return pk;
 	const unsigned char *p = der;
-	EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)len);
+	pk = d2i_PUBKEY(NULL, &p, (long)len);
 	if (pk && p != der + len) {
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
 	ERR_clear_error();
+	if (pk)
+		spki_remember(der, len, pk);
 	return pk;
 }

@@ -25,6 +25,8 @@ int verify_cose_verify(EVP_PKEY *pk, long alg, const uint8_t *data, size_t len,
 		       const uint8_t *sig, size_t sig_len, int sig_error);
 /* SubjectPublicKeyInfo DER of pk (malloc'd) and back. */
 int verify_cose_spki_encode(EVP_PKEY *pk, uint8_t **der, size_t *len);
+/* Decoded keys are cached (64, by their exact bytes) and shared: callers
+ * only verify with them and free their reference. */
 EVP_PKEY *verify_cose_spki_decode(const uint8_t *der, size_t len);
 
 #endif

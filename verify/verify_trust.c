@@ -8,14 +8,181 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TRUST_FILE_MAX (4u << 20)
+#define CACHE_SLOTS 64
+
+/* Certificates recently seen in tokens (keyed by their exact base64 text)
+ * and the chain each verified to. Parsing a certificate with OpenSSL 3 (its
+ * key through the decoder framework) and building its chain cost several
+ * times the token's signature check; the same people sign in again and
+ * again. A cached chain is reused only at a time inside the validity of
+ * every certificate in it, so the answer is the one X509_verify_cert would
+ * give (the store has no CRLs, and adding a CA empties the cache). */
+struct cache_slot {
+	char *text;                 /* base64 DER as the token carried it */
+	size_t text_len;
+	uint64_t hash;
+	X509 *leaf;
+	STACK_OF(X509) *chain;      /* NULL until verified */
+	time_t from, to;            /* the chain holds for from < now < to */
+	uint64_t used;              /* LRU clock */
+};
+
+struct trust_cache {
+	pthread_mutex_t lock;
+	struct cache_slot slot[CACHE_SLOTS];
+	uint64_t clock;
+};
 
 struct verify_trust {
 	X509_STORE *store;
 	size_t count;
+	struct trust_cache *cache;
 };
+
+static void slot_clear(struct cache_slot *c)
+{
+	free(c->text);
+	X509_free(c->leaf);
+	sk_X509_pop_free(c->chain, X509_free);
+	memset(c, 0, sizeof(*c));
+}
+
+static void cache_flush(struct trust_cache *tc)
+{
+	pthread_mutex_lock(&tc->lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		slot_clear(&tc->slot[i]);
+	pthread_mutex_unlock(&tc->lock);
+}
+
+static uint64_t text_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+X509 *verify_trust_cached_cert(const struct verify_trust *t, const char *b64)
+{
+	if (!t || !t->cache || !b64)
+		return NULL;
+	struct trust_cache *tc = t->cache;
+	size_t n = strlen(b64);
+	uint64_t h = text_hash(b64, n);
+	X509 *x = NULL;
+	pthread_mutex_lock(&tc->lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *c = &tc->slot[i];
+		if (c->leaf && c->hash == h && c->text_len == n && memcmp(c->text, b64, n) == 0) {
+			if (X509_up_ref(c->leaf) == 1)
+				x = c->leaf;
+			c->used = ++tc->clock;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tc->lock);
+	return x;
+}
+
+void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509 *cert)
+{
+	if (!t || !t->cache || !b64 || !cert)
+		return;
+	struct trust_cache *tc = t->cache;
+	size_t n = strlen(b64);
+	char *copy = malloc(n + 1);
+	if (!copy || X509_up_ref(cert) != 1) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, b64, n + 1);
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *victim = &tc->slot[0];
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *c = &tc->slot[i];
+		if (!c->leaf) {
+			victim = c;
+			break;
+		}
+		if (c->used < victim->used)
+			victim = c;
+	}
+	slot_clear(victim);
+	victim->text = copy;
+	victim->text_len = n;
+	victim->hash = text_hash(b64, n);
+	victim->leaf = cert;
+	victim->used = ++tc->clock;
+	pthread_mutex_unlock(&tc->lock);
+}
+
+/* The chain verified earlier for leaf (the very object the cache handed
+ * out), when now lies inside it; a copy the caller owns. */
+static STACK_OF(X509) *cached_chain(const struct verify_trust *t, X509 *leaf, time_t now)
+{
+	struct trust_cache *tc = t->cache;
+	STACK_OF(X509) *chain = NULL;
+	if (!tc)
+		return NULL;
+	pthread_mutex_lock(&tc->lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *c = &tc->slot[i];
+		if (c->leaf == leaf) {
+			if (c->chain && c->from < now && now < c->to)
+				chain = X509_chain_up_ref(c->chain);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tc->lock);
+	return chain;
+}
+
+static void remember_chain(const struct verify_trust *t, X509 *leaf, STACK_OF(X509) *chain)
+{
+	struct trust_cache *tc = t->cache;
+	if (!tc)
+		return;
+	/* The window in which every certificate of the chain is valid. */
+	time_t from = 0, to = 0;
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		struct tm tm;
+		time_t nb, na;
+		X509 *x = sk_X509_value(chain, i);
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
+			return;
+		nb = timegm(&tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+			return;
+		na = timegm(&tm);
+		if (i == 0 || nb > from)
+			from = nb;
+		if (i == 0 || na < to)
+			to = na;
+	}
+	STACK_OF(X509) *copy = X509_chain_up_ref(chain);
+	if (!copy)
+		return;
+	pthread_mutex_lock(&tc->lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *c = &tc->slot[i];
+		if (c->leaf == leaf) {
+			sk_X509_pop_free(c->chain, X509_free);
+			c->chain = copy;
+			c->from = from;
+			c->to = to;
+			copy = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tc->lock);
+	sk_X509_pop_free(copy, X509_free);
+}
 
 struct verify_trust *verify_trust_new(void)
 {
@@ -23,10 +190,14 @@ struct verify_trust *verify_trust_new(void)
 	if (!t)
 		return NULL;
 	t->store = X509_STORE_new();
-	if (!t->store) {
+	t->cache = calloc(1, sizeof(*t->cache));
+	if (!t->store || !t->cache) {
+		X509_STORE_free(t->store);
+		free(t->cache);
 		free(t);
 		return NULL;
 	}
+	pthread_mutex_init(&t->cache->lock, NULL);
 	return t;
 }
 
@@ -35,6 +206,11 @@ void verify_trust_free(struct verify_trust *t)
 	if (!t)
 		return;
 	X509_STORE_free(t->store);
+	if (t->cache) {
+		cache_flush(t->cache);
+		pthread_mutex_destroy(&t->cache->lock);
+		free(t->cache);
+	}
 	free(t);
 }
 
@@ -53,6 +229,8 @@ int verify_trust_add_x509(struct verify_trust *t, X509 *cert)
 		if (have && X509_cmp(have, cert) == 0)
 			return VERIFY_OK;
 	}
+	if (t->cache)
+		cache_flush(t->cache);   /* a new anchor may change chains */
 	if (X509_STORE_add_cert(t->store, cert) != 1) {
 		/* Adding the same certificate twice is not an error. */
 		unsigned long e = ERR_peek_last_error();
@@ -146,6 +324,18 @@ int verify_trust_check(const struct verify_trust *t, X509 *leaf,
 		llv_error("verify: no trusted CA certificates configured");
 		return VERIFY_ERR_CERT_UNTRUSTED;
 	}
+	if (now == 0)
+		now = time(NULL);
+	if (!untrusted) {
+		STACK_OF(X509) *chain = cached_chain(t, leaf, now);
+		if (chain) {
+			if (chain_out)
+				*chain_out = chain;
+			else
+				sk_X509_pop_free(chain, X509_free);
+			return VERIFY_OK;
+		}
+	}
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	if (!ctx)
 		return VERIFY_ERR_NOMEM;
@@ -154,14 +344,20 @@ int verify_trust_check(const struct verify_trust *t, X509 *leaf,
 		goto out;
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-	X509_VERIFY_PARAM_set_time(param, now ? now : time(NULL));
+	X509_VERIFY_PARAM_set_time(param, now);
 	X509_VERIFY_PARAM_set_depth(param, 8);
 	if (X509_verify_cert(ctx) == 1) {
 		rc = VERIFY_OK;
-		if (chain_out) {
-			*chain_out = X509_STORE_CTX_get1_chain(ctx);
-			if (!*chain_out)
-				rc = VERIFY_ERR_NOMEM;
+		STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(ctx);
+		if (!chain) {
+			rc = VERIFY_ERR_NOMEM;
+		} else {
+			if (!untrusted)
+				remember_chain(t, leaf, chain);
+			if (chain_out)
+				*chain_out = chain;
+			else
+				sk_X509_pop_free(chain, X509_free);
 		}
 	} else {
 		int e = X509_STORE_CTX_get_error(ctx);

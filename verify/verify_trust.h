@@ -34,4 +34,14 @@ int verify_trust_check(const struct verify_trust *t, X509 *leaf,
 		       STACK_OF(X509) *untrusted, time_t now,
 		       STACK_OF(X509) **chain_out);
 
+/* Cache of recently seen certificates (64, least recently used out,
+ * thread-safe): verify_trust_cached_cert returns a new reference to the
+ * certificate parsed earlier from exactly this base64 text, or NULL;
+ * verify_trust_cache_cert remembers one (it takes its own reference).
+ * verify_trust_check with no untrusted certificates reuses the chain it
+ * built for such a certificate while now lies inside the validity of every
+ * certificate in that chain. Adding a trusted certificate empties it. */
+X509 *verify_trust_cached_cert(const struct verify_trust *t, const char *b64);
+void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509 *cert);
+
 #endif

@@ -323,9 +323,14 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 	if (llv_base64_decode(sig_b64, strlen(sig_b64), &sig, &sig_len) != 0 || sig_len == 0 ||
 	    sig_len > 1024)
 		goto out;
-	rc = b64_cert(cert_b64, &cert);
-	if (rc != VERIFY_OK)
-		goto out;
+	/* A certificate seen before is not parsed again (verify_trust.h). */
+	cert = verify_trust_cached_cert(o->trust, cert_b64);
+	if (!cert) {
+		rc = b64_cert(cert_b64, &cert);
+		if (rc != VERIFY_OK)
+			goto out;
+		verify_trust_cache_cert(o->trust, cert_b64, cert);
+	}
 	if (v11) {
 		rc = check_signing_certs(json_object_get(root, "unverifiedSigningCertificates"),
 					 cert, &out->n_signing_certificates);
