@@ -7,7 +7,8 @@
  * into the in-memory nonce store (verify_nonce_store_memory_new, the README's
  * 10000 entries) right before the token is verified and consumed by it.
  * Tokens are signed before the clock starts (a pool, cycled with a new store
- * per pass, since a nonce is single-use); the raw reference is one
+ * per pass, since a nonce is single-use; making and freeing that store is
+ * left off the clock); the raw reference is one
  * EVP_DigestVerify of the same 2*hash-size message (H(origin) || H(nonce))
  * with the certificate's key, parsed once.
  *
@@ -196,13 +197,16 @@ static void bench_webeid(const char *dir, const char *ident, const char *alg, co
 
 	struct verify_webeid_opts o = { .origin = ORIGIN, .trust = trust };
 	long n = 0;
-	double t0 = now_s(), t;
+	double t = 0;
 	do {
-		/* A fresh store per pass: each nonce is issued once, then spent. */
+		/* A fresh store per pass: each nonce is issued once, then spent.
+		 * Making and freeing it (a 10000-entry table, wiped) is the
+		 * bench's doing, not a server's per-token cost: left off the clock. */
 		struct verify_nonce_store *ns = verify_nonce_store_memory_new(NONCE_CAP);
 		if (!ns)
 			die("store");
 		o.nonces = ns;
+		double t0 = now_s();
 		for (int i = 0; i < POOL; i++) {
 			time_t now = time(NULL);
 			if (ns->issue(ns->ctx, nonces[i], now, now + 300) != VERIFY_OK)
@@ -217,8 +221,8 @@ static void bench_webeid(const char *dir, const char *ident, const char *alg, co
 			verify_webeid_result_clear(&r);
 			n++;
 		}
+		t += now_s() - t0;
 		verify_nonce_store_free(ns);
-		t = now_s() - t0;
 	} while (t < seconds);
 
 	/* The reference: same key, same message size, DER signature. */

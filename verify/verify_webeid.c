@@ -241,6 +241,115 @@ static int check_signing_certs(const json_t *arr, X509 *auth, size_t *count)
 	return VERIFY_OK;
 }
 
+/* A token is almost always a flat object of plain strings ({"format":
+ * "web-eid:1.0", "unverifiedCertificate": "MII...", ...}); jansson's
+ * character-at-a-time parse of it cost as much as the RSA signature check
+ * (bench/verify-rate.sh). This reads exactly that subset of JSON: one
+ * object, keys and values strings of printable ASCII with no escapes, JSON
+ * whitespace, no duplicate keys, nothing after the object. Anything else
+ * (escapes, non-ASCII, numbers, nesting, web-eid:1.1's array, duplicates,
+ * trailing bytes) goes to jansson, so what is accepted and refused is what
+ * jansson accepts and refuses. */
+#define FLAT_KEYS 16
+
+struct flat {
+	char *buf;
+	const char *key[FLAT_KEYS];
+	const char *val[FLAT_KEYS];
+	size_t n;
+};
+
+static size_t flat_ws(const char *b, size_t i, size_t len)
+{
+	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The plain string starting at b[*i] ('"'), NUL-terminated in place. */
+static const char *flat_str(char *b, size_t *i, size_t len)
+{
+	if (*i >= len || b[*i] != '"')
+		return NULL;
+	size_t j = *i + 1;
+	const char *s = b + j;
+	while (j < len && b[j] != '"') {
+		unsigned char c = (unsigned char)b[j];
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			return NULL;
+		j++;
+	}
+	if (j >= len)
+		return NULL;
+	b[j] = '\0';
+	*i = j + 1;
+	return s;
+}
+
+/* 1: parsed into *f; 0: not in the subset (use jansson); -1: no memory. */
+static int flat_parse(const char *json, size_t len, struct flat *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!(f->buf = malloc(len + 1)))
+		return -1;
+	memcpy(f->buf, json, len);
+	f->buf[len] = '\0';
+	char *b = f->buf;
+	size_t i = flat_ws(b, 0, len);
+	if (i >= len || b[i] != '{')
+		return 0;
+	i = flat_ws(b, i + 1, len);
+	if (i < len && b[i] == '}') {
+		i++;
+	} else {
+		for (;;) {
+			const char *k = flat_str(b, &i, len);
+			if (!k || f->n == FLAT_KEYS || strcmp(k, "unverifiedSigningCertificates") == 0)
+				return 0;
+			i = flat_ws(b, i, len);
+			if (i >= len || b[i] != ':')
+				return 0;
+			i = flat_ws(b, i + 1, len);
+			const char *v = flat_str(b, &i, len);
+			if (!v)
+				return 0;
+			for (size_t j = 0; j < f->n; j++)
+				if (strcmp(f->key[j], k) == 0)
+					return 0;
+			f->key[f->n] = k;
+			f->val[f->n] = v;
+			f->n++;
+			i = flat_ws(b, i, len);
+			if (i < len && b[i] == ',') {
+				i = flat_ws(b, i + 1, len);
+				continue;
+			}
+			if (i < len && b[i] == '}') {
+				i++;
+				break;
+			}
+			return 0;
+		}
+	}
+	return flat_ws(b, i, len) == len ? 1 : 0;
+}
+
+static int flat_get(const struct flat *f, const char *key, const char **out)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->key[i], key) == 0) {
+			*out = f->val[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* A string field from whichever parse read the token. */
+static int get_str(const struct flat *f, const json_t *root, const char *key, const char **out)
+{
+	return root ? llv_json_get_str(root, key, out) : flat_get(f, key, out);
+}
+
 void verify_webeid_result_clear(struct verify_webeid_result *r)
 {
 	if (!r)
@@ -283,10 +392,21 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 		return VERIFY_ERR_TOKEN_JSON;
 
 	char err[128];
-	json_t *root = llv_json_parse_object(json, len, TOKEN_MAX, err, sizeof(err));
-	if (!root) {
-		llv_info("verify: token: %s", err);
-		return VERIFY_ERR_TOKEN_JSON;
+	struct flat fl;
+	json_t *root = NULL;
+	int fp = flat_parse(json, len, &fl);
+	if (fp < 0) {
+		free(fl.buf);
+		return VERIFY_ERR_NOMEM;
+	}
+	if (fp == 0) {
+		free(fl.buf);
+		fl.buf = NULL;
+		root = llv_json_parse_object(json, len, TOKEN_MAX, err, sizeof(err));
+		if (!root) {
+			llv_info("verify: token: %s", err);
+			return VERIFY_ERR_TOKEN_JSON;
+		}
 	}
 	const char *format = NULL, *cert_b64 = NULL, *alg_name = NULL, *sig_b64 = NULL,
 		   *app = NULL;
@@ -297,7 +417,7 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 	bool v11 = false;
 
 	rc = VERIFY_ERR_TOKEN_FORMAT;
-	if (llv_json_get_str(root, "format", &format) != 0)
+	if (get_str(&fl, root, "format", &format) != 0)
 		goto out;
 	if (strcmp(format, "web-eid:1.0") == 0 || strcmp(format, "web-eid:1") == 0)
 		v11 = false;
@@ -306,14 +426,15 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 	else
 		goto out;
 	rc = VERIFY_ERR_TOKEN_FIELD;
-	if (llv_json_get_str(root, "unverifiedCertificate", &cert_b64) != 0 ||
-	    llv_json_get_str(root, "algorithm", &alg_name) != 0 ||
-	    llv_json_get_str(root, "signature", &sig_b64) != 0 ||
-	    llv_json_get_str(root, "appVersion", &app) != 0 ||
+	if (get_str(&fl, root, "unverifiedCertificate", &cert_b64) != 0 ||
+	    get_str(&fl, root, "algorithm", &alg_name) != 0 ||
+	    get_str(&fl, root, "signature", &sig_b64) != 0 ||
+	    get_str(&fl, root, "appVersion", &app) != 0 ||
 	    copy_str(out->format, sizeof(out->format), format) != 0 ||
 	    copy_str(out->app_version, sizeof(out->app_version), app) != 0)
 		goto out;
-	if (v11 && !json_object_get(root, "unverifiedSigningCertificates"))
+	/* (a flat parse never holds the 1.1 array: see flat_parse) */
+	if (v11 && !(root && json_object_get(root, "unverifiedSigningCertificates")))
 		goto out;
 	rc = VERIFY_ERR_TOKEN_ALGORITHM;
 	if (!(alg = find_alg(alg_name)))
@@ -375,5 +496,6 @@ out:
 	X509_free(cert);
 	free(sig);
 	json_decref(root);
+	free(fl.buf);
 	return rc;
 }

@@ -287,6 +287,96 @@ static void test_malformed(void **state)
 	assert_int_equal(run_edited(c, v11_bad_certs, "RS256"), VERIFY_ERR_TOKEN_SIGNING_CERTS);
 }
 
+/* The same token as different JSON texts: the flat fast path (plain
+ * strings) and jansson (escapes, whitespace, unknown members) agree on what
+ * is accepted; duplicates and trailing bytes are refused either way. */
+static int run_text(struct ctx *c, const char *who, const char *fmt_text, bool keep_nonce)
+{
+	char cert_name[64], key_name[64];
+	snprintf(cert_name, sizeof(cert_name), "%s.crt.pem", who);
+	snprintf(key_name, sizeof(key_name), "%s.key.pem", who);
+	X509 *cert = vt_load_cert(vt_fix(cert_name));
+	EVP_PKEY *key = vt_load_key(vt_fix(key_name), NULL);
+	char *tok = vt_token("web-eid:1.0", cert, key, "RS256", ORIGIN, c->nonce);
+	json_t *o = json_loads(tok, 0, NULL);
+	assert_non_null(o);
+	const char *cb = json_string_value(json_object_get(o, "unverifiedCertificate"));
+	const char *sg = json_string_value(json_object_get(o, "signature"));
+	/* fmt_text names the certificate %s first, then the signature %s */
+	size_t cap = strlen(fmt_text) + strlen(cb) + strlen(sg) + 1;
+	char *text = malloc(cap), *w = text;
+	const char *subst[2] = { cb, sg };
+	int k = 0;
+	for (const char *p = fmt_text; *p; p++) {
+		if (p[0] == '%' && p[1] == 's' && k < 2) {
+			strcpy(w, subst[k]);
+			w += strlen(subst[k++]);
+			p++;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	assert_int_equal(k, 2);
+	struct verify_webeid_result r;
+	if (!keep_nonce)
+		c->opts.nonces = NULL;
+	int rc = verify_webeid_token(text, strlen(text), &c->opts, &r);
+	verify_webeid_result_clear(&r);
+	free(text);
+	json_decref(o);
+	free(tok);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static void test_token_texts(void **state)
+{
+	struct ctx *c = *state;
+#define F "\"format\":\"web-eid:1.0\""
+#define A "\"algorithm\":\"RS256\""
+#define V "\"appVersion\":\"https://web-eid.eu/web-eid-app/releases/2.5.0+0\""
+	/* fast path, with the nonce spent */
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V "}", true),
+			 VERIFY_OK);
+	/* whitespace, unknown string members: still the fast path */
+	assert_int_equal(run_text(c, "fisica", " \r\n{ " F " ,\t\"unverifiedCertificate\" : \"%s\" , " A ",\"signature\":\"%s\"," V
+				  ",\"x\":\"\"} \n", false), VERIFY_OK);
+	/* escapes, numbers, nesting, non-ASCII: jansson */
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\","
+				  "\"appVersion\":\"https:\\/\\/web-eid.eu\\u002f\",\"n\":[1,{\"a\":null}],\"\u00f1\":\"\u00f1\"}", false),
+			 VERIFY_OK);
+	/* an escaped field name is the same name */
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\",\"algo\\u0072ithm\":\"RS256\",\"signature\":\"%s\"," V "}", false),
+			 VERIFY_OK);
+	/* duplicates (plain or escaped), trailing bytes, a second object */
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A "," A ",\"signature\":\"%s\"," V "}", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"algorith\\u006d\":\"ES256\",\"signature\":\"%s\"," V "}", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V "}x", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V "}{}", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V ",}", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V, false),
+			 VERIFY_ERR_TOKEN_JSON);
+	/* a control character inside a string is not JSON */
+	assert_int_equal(run_text(c, "fisica", "{" F ",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\",\"appVersion\":\"a\tb\"}", false),
+			 VERIFY_ERR_TOKEN_JSON);
+	/* web-eid:1.1 needs its array: a flat 1.1 token lacks a field */
+	assert_int_equal(run_text(c, "fisica", "{\"format\":\"web-eid:1.1\",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V "}", false),
+			 VERIFY_ERR_TOKEN_FIELD);
+	assert_int_equal(run_text(c, "fisica", "{\"format\":\"web-eid:1.1\",\"unverifiedCertificate\":\"%s\"," A ",\"signature\":\"%s\"," V
+				  ",\"unverifiedSigningCertificates\":\"x\"}", false),
+			 VERIFY_ERR_TOKEN_SIGNING_CERTS);
+#undef F
+#undef A
+#undef V
+}
+
 static void test_sat_efirma(void **state)
 {
 	struct ctx *c = *state;
@@ -351,6 +441,7 @@ int main(void)
 		T(test_fisica_rs256),
 		T(test_moral_ps256_v11),
 		T(test_ec256_es256),
+		T(test_token_texts),
 		T(test_ec384_es384),
 		T(test_rs512),
 		T(test_wrong_origin_rsa),
