@@ -445,6 +445,56 @@ static void write_file(const char *name, const unsigned char *p, size_t len)
 	fclose(f);
 }
 
+/* CBOR head (major type, length) into out; returns its size. */
+static size_t cbor_head(unsigned char *out, unsigned major, size_t len)
+{
+	if (len < 24) {
+		out[0] = (unsigned char)(major << 5 | len);
+		return 1;
+	}
+	if (len < 256) {
+		out[0] = (unsigned char)(major << 5 | 24);
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	out[0] = (unsigned char)(major << 5 | 25);
+	out[1] = (unsigned char)(len >> 8);
+	out[2] = (unsigned char)len;
+	return 3;
+}
+
+/* The credential as the attestationObject a browser would hand the server
+ * ({"fmt", "attStmt", "authData"}); as_none: fmt "none", attStmt {}. Seeds
+ * for the verify/ fuzz target tests/fuzz/corpus/fuzz_attestation_cbor. */
+static void write_attobj(const char *name, const fido_cred_t *c, bool as_none)
+{
+	const char *fmt = as_none ? "none" : fido_cred_fmt(c);
+	static const unsigned char empty_map = 0xa0;
+	const unsigned char *st = as_none ? &empty_map : fido_cred_attstmt_ptr(c);
+	size_t st_len = as_none ? 1 : fido_cred_attstmt_len(c);
+	const unsigned char *ad = fido_cred_authdata_raw_ptr(c);
+	size_t ad_len = fido_cred_authdata_raw_len(c);
+	unsigned char *buf, *p;
+
+	if (fmt == NULL || st == NULL || ad == NULL || (buf = malloc(64 + st_len + ad_len)) == NULL)
+		return;
+	p = buf;
+	*p++ = 0xa3;
+	p += cbor_head(p, 3, 3);
+	memcpy(p, "fmt", 3), p += 3;
+	p += cbor_head(p, 3, strlen(fmt));
+	memcpy(p, fmt, strlen(fmt)), p += strlen(fmt);
+	p += cbor_head(p, 3, 7);
+	memcpy(p, "attStmt", 7), p += 7;
+	memcpy(p, st, st_len), p += st_len;
+	p += cbor_head(p, 3, 8);
+	memcpy(p, "authData", 8), p += 8;
+	p += cbor_head(p, 2, ad_len);
+	memcpy(p, ad, ad_len), p += ad_len;
+	write_file(name, buf, (size_t)(p - buf));
+	free(buf);
+}
+
 static fido_cred_t *make_cred(fido_dev_t *dev, const char *rp, int alg, bool rk, const char *pin,
 			      int ext, int prot, const char *uname, int *rc_out)
 {
@@ -603,6 +653,10 @@ static void registration_checks(fido_dev_t *dev, const char *pin, const unsigned
 		      "%s %s: banderas UP%s (0x%02x)", tag, an, pin ? "+UV" : "", fido_cred_flags(c));
 		if (alg == 0 && pin == NULL)
 			write_file("x5c-packed.der", fido_cred_x5c_ptr(c), fido_cred_x5c_len(c));
+		if (pin == NULL) {
+			write_attobj(alg == 0 ? "attobj-packed-es256.cbor" : "attobj-packed-eddsa.cbor", c, false);
+			write_attobj(alg == 0 ? "attobj-none-es256.cbor" : "attobj-none-eddsa.cbor", c, true);
+		}
 
 		a = get_assert(dev, RP, c, pin, NULL, &r);
 		if (expect_rc(r, FIDO_OK, "getAssertion con allowList")) {
@@ -710,6 +764,7 @@ static void u2f_checks(void)
 	c = make_cred(dev, RP, COSE_ES256, false, NULL, 0, 0, "u2f", &r);
 	if (expect_rc(r, FIDO_OK, "U2F (CTAPHID_MSG) register")) {
 		check(strcmp(fido_cred_fmt(c), "fido-u2f") == 0, "U2F: atestación fido-u2f");
+		write_attobj("attobj-fido-u2f.cbor", c, false);
 		expect_rc(cred_verify(c), FIDO_OK, "fido_cred_verify (fido-u2f)");
 		a = get_assert(dev, RP, c, NULL, NULL, &r);
 		if (expect_rc(r, FIDO_OK, "U2F authenticate")) {
