@@ -158,8 +158,11 @@ bool p11_ready(void);
 /* p11_slots.c */
 CK_RV p11_slots_init(void);
 void p11_slots_finalize(bool forked);
-/* Finds a slot by ID (no lock needed: slots live until C_Finalize). */
-struct p11_slot *p11_slot_find(CK_SLOT_ID id);
+/* The start of every slot function: CKR_CRYPTOKI_NOT_INITIALIZED before
+ * C_Initialize, CKR_SLOT_ID_INVALID for an unknown ID, then
+ * CKR_ARGUMENTS_BAD unless args_ok. On CKR_OK *out is the slot, not locked
+ * (no lock needed: slots live until C_Finalize). */
+CK_RV p11_slot_lookup(CK_SLOT_ID id, bool args_ok, struct p11_slot **out);
 /* With the slot lock held: makes slot->token current (probes a new card,
  * drops a gone one). CKR_OK with a token, CKR_TOKEN_NOT_PRESENT,
  * CKR_TOKEN_NOT_RECOGNIZED, CKR_DEVICE_ERROR. */
@@ -174,11 +177,16 @@ CK_RV p11_slot_driver_rv(struct p11_slot *slot, CK_RV rv);
  * (*out)->slot->lock and must call p11_session_release(). */
 CK_RV p11_session_acquire(CK_SESSION_HANDLE h, struct p11_session **out);
 void p11_session_release(struct p11_session *s);
+/* For the functions that only check the session: p11_session_acquire's
+ * error, else answer (the session is released again). */
+CK_RV p11_session_check(CK_SESSION_HANDLE h, CK_RV answer);
 /* With the slot lock held: frees every session of slot (token gone). */
 void p11_sessions_close_slot(struct p11_slot *slot, bool lock_global);
 size_t p11_sessions_count(const struct p11_slot *slot, bool rw_only);
 void p11_sessions_free_all(void);
 void p11_sign_op_free(struct p11_sign_op *op);
+/* Ends the session's operation *op (sign or verify): frees it, *op = NULL. */
+void p11_sign_op_end(struct p11_sign_op **op);
 
 /* p11_objects.c */
 /* Object by handle on the session's token, honouring visibility. */

@@ -177,15 +177,10 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
                   CK_UTF8CHAR_PTR pLabel)
 {
 	struct p11_slot *slot;
-	CK_RV rv;
+	CK_RV rv = p11_slot_lookup(slotID, pLabel && (pPin || !ulPinLen), &slot);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	slot = p11_slot_find(slotID);
-	if (!slot)
-		return CKR_SLOT_ID_INVALID;
-	if (!pLabel || (!pPin && ulPinLen))
-		return CKR_ARGUMENTS_BAD;
+	if (rv != CKR_OK)
+		return rv;
 	p11_lock(slot->lock);
 	rv = p11_slot_token(slot, true);
 	if (rv == CKR_OK)

@@ -77,15 +77,10 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 {
 	struct p11_slot *s;
 	size_t n;
-	CK_RV rv;
+	CK_RV rv = p11_slot_lookup(slotID, pulCount != NULL, &s);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	s = p11_slot_find(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	if (!pulCount)
-		return CKR_ARGUMENTS_BAD;
+	if (rv != CKR_OK)
+		return rv;
 	p11_lock(s->lock);
 	rv = p11_slot_token(s, false);
 	if (rv == CKR_OK) {
@@ -103,15 +98,10 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
 {
 	struct p11_slot *s;
-	CK_RV rv;
+	CK_RV rv = p11_slot_lookup(slotID, pInfo != NULL, &s);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	s = p11_slot_find(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	if (!pInfo)
-		return CKR_ARGUMENTS_BAD;
+	if (rv != CKR_OK)
+		return rv;
 	p11_lock(s->lock);
 	rv = p11_slot_token(s, false);
 	if (rv == CKR_OK)

@@ -7,14 +7,8 @@
 
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	rv = (!pSeed && ulSeedLen) ? CKR_ARGUMENTS_BAD : CKR_RANDOM_SEED_NOT_SUPPORTED;
-	p11_session_release(s);
-	return rv;
+	return p11_session_check(hSession,
+	                         (!pSeed && ulSeedLen) ? CKR_ARGUMENTS_BAD : CKR_RANDOM_SEED_NOT_SUPPORTED);
 }
 
 CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pRandomData, CK_ULONG ulRandomLen)

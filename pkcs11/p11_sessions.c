@@ -20,6 +20,12 @@ void p11_sign_op_free(struct p11_sign_op *op)
 	free(op);
 }
 
+void p11_sign_op_end(struct p11_sign_op **op)
+{
+	p11_sign_op_free(*op);
+	*op = NULL;
+}
+
 static void session_free(struct p11_session *s)
 {
 	free(s->found);
@@ -120,18 +126,26 @@ void p11_session_release(struct p11_session *s)
 	p11_unlock(slot->lock);
 }
 
+CK_RV p11_session_check(CK_SESSION_HANDLE h, CK_RV answer)
+{
+	struct p11_session *s;
+	CK_RV rv = p11_session_acquire(h, &s);
+
+	if (rv != CKR_OK)
+		return rv;
+	p11_session_release(s);
+	return answer;
+}
+
 CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
                     CK_NOTIFY Notify, CK_SESSION_HANDLE_PTR phSession)
 {
 	struct p11_slot *slot;
 	struct p11_session *s;
-	CK_RV rv;
+	CK_RV rv = p11_slot_lookup(slotID, true, &slot);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	slot = p11_slot_find(slotID);
-	if (!slot)
-		return CKR_SLOT_ID_INVALID;
+	if (rv != CKR_OK)
+		return rv;
 	if (!(flags & CKF_SERIAL_SESSION))
 		return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
 	if (!phSession)
@@ -205,12 +219,10 @@ void p11_sessions_close_slot(struct p11_slot *slot, bool lock_global)
 CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 {
 	struct p11_slot *slot;
+	CK_RV rv = p11_slot_lookup(slotID, true, &slot);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	slot = p11_slot_find(slotID);
-	if (!slot)
-		return CKR_SLOT_ID_INVALID;
+	if (rv != CKR_OK)
+		return rv;
 	p11_lock(slot->lock);
 	p11_sessions_close_slot(slot, true);
 	logout_if_last(slot);
@@ -278,15 +290,8 @@ CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationStat
                           CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
                           CK_OBJECT_HANDLE hAuthenticationKey)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
 	/* we never hand out a state, so none can be valid */
-	rv = pOperationState ? CKR_SAVED_STATE_INVALID : CKR_ARGUMENTS_BAD;
-	p11_session_release(s);
-	return rv;
+	return p11_session_check(hSession, pOperationState ? CKR_SAVED_STATE_INVALID : CKR_ARGUMENTS_BAD);
 }
 
 CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
@@ -296,36 +301,20 @@ CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 
 	if (rv != CKR_OK)
 		return rv;
-	if (flags & CKF_SIGN) {
-		p11_sign_op_free(s->sign);
-		s->sign = NULL;
-	}
-	if (flags & CKF_VERIFY) {
-		p11_sign_op_free(s->verify);
-		s->verify = NULL;
-	}
+	if (flags & CKF_SIGN)
+		p11_sign_op_end(&s->sign);
+	if (flags & CKF_VERIFY)
+		p11_sign_op_end(&s->verify);
 	p11_session_release(s);
 	return CKR_OK;
 }
 
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	p11_session_release(s);
-	return CKR_FUNCTION_NOT_PARALLEL;
+	return p11_session_check(hSession, CKR_FUNCTION_NOT_PARALLEL);
 }
 
 CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	p11_session_release(s);
-	return CKR_FUNCTION_NOT_PARALLEL;
+	return p11_session_check(hSession, CKR_FUNCTION_NOT_PARALLEL);
 }

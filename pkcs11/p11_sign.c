@@ -128,8 +128,11 @@ static CK_RV op_init(struct p11_session *s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE
 	return CKR_OK;
 }
 
+/* data may be NULL when len is 0. */
 static CK_RV op_update(struct p11_sign_op *op, const CK_BYTE *data, CK_ULONG len)
 {
+	if (!data)
+		data = (const CK_BYTE *)"";
 	op->multipart = true;
 	if (op->md)
 		return EVP_DigestUpdate(op->mdctx, data, len) ? CKR_OK : CKR_GENERAL_ERROR;
@@ -317,25 +320,56 @@ out:
 
 /* ---- Cryptoki functions ---------------------------------------------------- */
 
-CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+/* The session's sign or verify operation. */
+static struct p11_sign_op **op_of(struct p11_session *s, bool verify)
+{
+	return verify ? &s->verify : &s->sign;
+}
+
+/* C_SignInit and C_VerifyInit. */
+static CK_RV op_begin(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+                      CK_OBJECT_HANDLE hKey, bool verify)
 {
 	struct p11_session *s;
+	struct p11_sign_op **op;
 	CK_RV rv = p11_session_acquire(hSession, &s);
 
 	if (rv != CKR_OK)
 		return rv;
-	if (s->sign)
+	op = op_of(s, verify);
+	if (*op)
 		rv = CKR_OPERATION_ACTIVE;
 	else
-		rv = op_init(s, pMechanism, hKey, false, &s->sign);
+		rv = op_init(s, pMechanism, hKey, verify, op);
 	p11_session_release(s);
 	return rv;
 }
 
-static void end_sign(struct p11_session *s)
+/* C_SignUpdate and C_VerifyUpdate: an error ends the operation. */
+static CK_RV op_part(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, bool verify)
 {
-	p11_sign_op_free(s->sign);
-	s->sign = NULL;
+	struct p11_session *s;
+	struct p11_sign_op **op;
+	CK_RV rv = p11_session_acquire(hSession, &s);
+
+	if (rv != CKR_OK)
+		return rv;
+	op = op_of(s, verify);
+	if (!*op)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else if (!pPart && ulPartLen)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = op_update(*op, pPart, ulPartLen);
+	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
+		p11_sign_op_end(op);
+	p11_session_release(s);
+	return rv;
+}
+
+CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+	return op_begin(hSession, pMechanism, hKey, false);
 }
 
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
@@ -353,7 +387,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
 	}
 	if ((!pData && ulDataLen) || !pulSignatureLen) {
 		rv = CKR_ARGUMENTS_BAD;
-		end_sign(s);
+		p11_sign_op_end(&s->sign);
 		goto out;
 	}
 	if (s->sign->multipart) {
@@ -365,7 +399,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
 		*pulSignatureLen = sig_len(s->sign->key);
 		goto out;
 	}
-	rv = op_update(s->sign, pData ? pData : (CK_BYTE_PTR) "", ulDataLen);
+	rv = op_update(s->sign, pData, ulDataLen);
 	s->sign->multipart = false;
 	if (rv == CKR_OK)
 		rv = sign_final(s, pSignature, pulSignatureLen, &keep);
@@ -378,7 +412,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
 		}
 	}
 	if (!keep && s->slot->token)
-		end_sign(s);
+		p11_sign_op_end(&s->sign);
 out:
 	p11_session_release(s);
 	return rv;
@@ -386,21 +420,7 @@ out:
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	if (!s->sign)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPart && ulPartLen)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = op_update(s->sign, pPart ? pPart : (CK_BYTE_PTR) "", ulPartLen);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		end_sign(s);
-	p11_session_release(s);
-	return rv;
+	return op_part(hSession, pPart, ulPartLen, false);
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
@@ -415,7 +435,7 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_P
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else if (!pulSignatureLen) {
 		rv = CKR_ARGUMENTS_BAD;
-		end_sign(s);
+		p11_sign_op_end(&s->sign);
 	} else {
 		if (!pSignature) {
 			*pulSignatureLen = sig_len(s->sign->key);
@@ -426,7 +446,7 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_P
 			rv = sign_final(s, pSignature, pulSignatureLen, &keep);
 		}
 		if (!keep && s->slot->token)
-			end_sign(s);
+			p11_sign_op_end(&s->sign);
 	}
 	p11_session_release(s);
 	return rv;
@@ -435,48 +455,19 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_P
 CK_RV C_SignRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                         CK_OBJECT_HANDLE hKey)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
 	/* no mechanism of ours has CKF_SIGN_RECOVER */
-	rv = pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD;
-	p11_session_release(s);
-	return rv;
+	return p11_session_check(hSession, pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD);
 }
 
 CK_RV C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                     CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	p11_session_release(s);
-	return CKR_OPERATION_NOT_INITIALIZED;
+	return p11_session_check(hSession, CKR_OPERATION_NOT_INITIALIZED);
 }
 
 CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	if (s->verify)
-		rv = CKR_OPERATION_ACTIVE;
-	else
-		rv = op_init(s, pMechanism, hKey, true, &s->verify);
-	p11_session_release(s);
-	return rv;
-}
-
-static void end_verify(struct p11_session *s)
-{
-	p11_sign_op_free(s->verify);
-	s->verify = NULL;
+	return op_begin(hSession, pMechanism, hKey, true);
 }
 
 CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
@@ -496,11 +487,11 @@ CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 	else if (s->verify->multipart)
 		rv = CKR_OPERATION_ACTIVE;
 	else
-		rv = op_update(s->verify, pData ? pData : (CK_BYTE_PTR) "", ulDataLen);
+		rv = op_update(s->verify, pData, ulDataLen);
 	if (rv == CKR_OK)
 		rv = verify_final(s->verify, pSignature, ulSignatureLen);
 	if (rv != CKR_OPERATION_ACTIVE)
-		end_verify(s);
+		p11_sign_op_end(&s->verify);
 out:
 	p11_session_release(s);
 	return rv;
@@ -508,21 +499,7 @@ out:
 
 CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	if (!s->verify)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (!pPart && ulPartLen)
-		rv = CKR_ARGUMENTS_BAD;
-	else
-		rv = op_update(s->verify, pPart ? pPart : (CK_BYTE_PTR) "", ulPartLen);
-	if (rv != CKR_OK && rv != CKR_OPERATION_NOT_INITIALIZED)
-		end_verify(s);
-	p11_session_release(s);
-	return rv;
+	return op_part(hSession, pPart, ulPartLen, true);
 }
 
 CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
@@ -536,7 +513,7 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
 		rv = pSignature ? verify_final(s->verify, pSignature, ulSignatureLen) : CKR_ARGUMENTS_BAD;
-		end_verify(s);
+		p11_sign_op_end(&s->verify);
 	}
 	p11_session_release(s);
 	return rv;
@@ -545,24 +522,11 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG
 CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                           CK_OBJECT_HANDLE hKey)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	rv = pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD;
-	p11_session_release(s);
-	return rv;
+	return p11_session_check(hSession, pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD);
 }
 
 CK_RV C_VerifyRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen,
                       CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(hSession, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	p11_session_release(s);
-	return CKR_OPERATION_NOT_INITIALIZED;
+	return p11_session_check(hSession, CKR_OPERATION_NOT_INITIALIZED);
 }

@@ -34,15 +34,22 @@ static pthread_mutex_t wait_mutex = PTHREAD_MUTEX_INITIALIZER;
 static SCARDCONTEXT wait_ctx[MAX_WAITERS];
 static bool wait_used[MAX_WAITERS];
 
-struct p11_slot *p11_slot_find(CK_SLOT_ID id)
+CK_RV p11_slot_lookup(CK_SLOT_ID id, bool args_ok, struct p11_slot **out)
 {
 	struct p11_slot *s = NULL;
 
+	if (!p11_ready())
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	p11_lock(g_p11.lock);
 	if (id < g_p11.nslots)
 		s = g_p11.slots[id];
 	p11_unlock(g_p11.lock);
-	return s;
+	if (!s)
+		return CKR_SLOT_ID_INVALID;
+	if (!args_ok)
+		return CKR_ARGUMENTS_BAD;
+	*out = s;
+	return CKR_OK;
 }
 
 /* With g_p11.lock held. */
@@ -461,14 +468,10 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 {
 	struct p11_slot *s;
+	CK_RV rv = p11_slot_lookup(slotID, pInfo != NULL, &s);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	s = p11_slot_find(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	if (!pInfo)
-		return CKR_ARGUMENTS_BAD;
+	if (rv != CKR_OK)
+		return rv;
 	memset(pInfo, 0, sizeof(*pInfo));
 	p11_lock(s->lock);
 	update_presence(s);
@@ -510,15 +513,10 @@ CK_FLAGS p11_pin_flags(int user_left, int user_max, int so_left, int so_max)
 CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 {
 	struct p11_slot *s;
-	CK_RV rv;
+	CK_RV rv = p11_slot_lookup(slotID, pInfo != NULL, &s);
 
-	if (!p11_ready())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	s = p11_slot_find(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	if (!pInfo)
-		return CKR_ARGUMENTS_BAD;
+	if (rv != CKR_OK)
+		return rv;
 	p11_lock(s->lock);
 	rv = p11_slot_token(s, true);
 	if (rv == CKR_OK) {

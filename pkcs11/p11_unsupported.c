@@ -10,15 +10,9 @@
 
 static CK_RV answer(CK_SESSION_HANDLE h, bool init, const void *mech)
 {
-	struct p11_session *s;
-	CK_RV rv = p11_session_acquire(h, &s);
-
-	if (rv != CKR_OK)
-		return rv;
-	p11_session_release(s);
 	if (!init)
-		return CKR_OPERATION_NOT_INITIALIZED;
-	return mech ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD;
+		return p11_session_check(h, CKR_OPERATION_NOT_INITIALIZED);
+	return p11_session_check(h, mech ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD);
 }
 
 CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
