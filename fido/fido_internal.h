@@ -31,6 +31,9 @@ int fido_bridge_opt_cred_list(const json_t *arr, int (*add)(void *, const uint8_
 			      void *arg, size_t *count, char *err, size_t errlen);
 /* "required" / "preferred" / "discouraged" (default preferred) -> 2/1/0. */
 int fido_bridge_opt_level(const json_t *obj, const char *key, int *level);
+/* "timeout" in ms, default 120 s, clamped to 5 s .. 10 min; a negative or
+ * non-integer one is FIDO_BRIDGE_ERR_BAD_ARG. */
+int fido_bridge_opt_timeout(const json_t *obj, int *ms);
 
 /* fido_uv.c: whether a ceremony asks the PIN, and asking it (once). */
 struct fido_bridge_uv {
@@ -46,6 +49,30 @@ int fido_bridge_ceremony_open(struct fido_bridge_ceremony *c, fido_dev_t **dev);
 void fido_bridge_ceremony_close(struct fido_bridge_ceremony *c, fido_dev_t **dev);
 void fido_bridge_set_error(struct fido_bridge_ceremony *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The first checks of create and get, each setting the error text: the
+ * options are a JSON object and the caller's origin is allowed (host gets
+ * its host); the RP ID is valid for that origin. */
+int fido_bridge_ceremony_origin(struct fido_bridge_ceremony *c, char *host, size_t host_max);
+int fido_bridge_ceremony_rpid(struct fido_bridge_ceremony *c, const char *rp_id);
+/* The answer to a failed libfido2 call op ("makeCredential", ...) on the
+ * device: its mapped error, or FIDO_BRIDGE_ERR_CANCELLED after a cancel. */
+int fido_bridge_ceremony_failed(struct fido_bridge_ceremony *c, int fr, const char *op);
+
+/* The PublicKeyCredential JSON of both answers: res, its "response" resp
+ * and its "clientExtensionResults" ext. */
+struct fido_bridge_pkc {
+	json_t *res, *resp, *ext;
+};
+/* Creates the three objects: FIDO_BRIDGE_ERR_INTERNAL when one is missing
+ * (fido_bridge_pkc_free anyway). */
+int fido_bridge_pkc_new(struct fido_bridge_pkc *p);
+/* id, rawId, type, authenticatorAttachment and response.clientDataJSON;
+ * FIDO_BRIDGE_ERR_INTERNAL on failure. */
+int fido_bridge_pkc_start(struct fido_bridge_pkc *p, const uint8_t *id, size_t id_len,
+			  const char *cdj, size_t cdj_len);
+/* Puts resp and ext into res and gives *out a reference to res. */
+void fido_bridge_pkc_finish(struct fido_bridge_pkc *p, json_t **out);
+void fido_bridge_pkc_free(struct fido_bridge_pkc *p);
 /* The transports a device is reached through, for the JSON "transports". */
 json_t *fido_bridge_transports_json(const char *path, fido_dev_t *dev);
 

@@ -82,3 +82,17 @@ int fido_bridge_opt_level(const json_t *obj, const char *key, int *level)
 	/* "preferred" and unknown values (ignored by browsers) stay 1 */
 	return FIDO_BRIDGE_OK;
 }
+
+int fido_bridge_opt_timeout(const json_t *obj, int *ms)
+{
+	long long t;
+
+	*ms = 120000;
+	if (json_object_get(obj, "timeout") == NULL)
+		return FIDO_BRIDGE_OK;
+	if (llv_json_get_int(obj, "timeout", &t) != 0 || t < 0)
+		return FIDO_BRIDGE_ERR_BAD_ARG;
+	/* Clamped like browsers do: at least a few seconds, at most 10 minutes. */
+	*ms = t < 5000 ? 5000 : t > 600000 ? 600000 : (int)t;
+	return FIDO_BRIDGE_OK;
+}

@@ -12,7 +12,6 @@
 #include "log.h"
 
 #define MAX_ALGS 16
-#define DEFAULT_TIMEOUT_MS 120000
 #define HOST_MAX 254
 
 struct create_opts {
@@ -35,20 +34,6 @@ static void opts_free(struct create_opts *o)
 	free(o->user_id);
 }
 
-static int opt_timeout(const json_t *options, int *ms)
-{
-	long long t;
-
-	*ms = DEFAULT_TIMEOUT_MS;
-	if (json_object_get(options, "timeout") == NULL)
-		return FIDO_BRIDGE_OK;
-	if (llv_json_get_int(options, "timeout", &t) != 0 || t < 0)
-		return FIDO_BRIDGE_ERR_BAD_ARG;
-	/* Clamped like browsers do: at least a few seconds, at most 10 minutes. */
-	*ms = t < 5000 ? 5000 : t > 600000 ? 600000 : (int)t;
-	return FIDO_BRIDGE_OK;
-}
-
 static int parse(struct fido_bridge_ceremony *c, char *host, struct create_opts *o)
 {
 	const json_t *opt = c->options, *rp, *user, *params, *sel, *ext, *p;
@@ -58,15 +43,8 @@ static int parse(struct fido_bridge_ceremony *c, char *host, struct create_opts 
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!json_is_object(opt)) {
-		fido_bridge_set_error(c, "las opciones no son un objeto JSON");
-		return FIDO_BRIDGE_ERR_BAD_ARG;
-	}
-	/* The origin first: nothing else matters if it is not allowed. */
-	if ((r = fido_bridge_origin_host(c->origin, host, HOST_MAX)) != FIDO_BRIDGE_OK) {
-		fido_bridge_set_error(c, "origen no permitido: %s", c->origin ? c->origin : "(ninguno)");
+	if ((r = fido_bridge_ceremony_origin(c, host, HOST_MAX)) != FIDO_BRIDGE_OK)
 		return r;
-	}
 	rp = json_object_get(opt, "rp");
 	user = json_object_get(opt, "user");
 	if (!json_is_object(rp) || !json_is_object(user)) {
@@ -78,10 +56,8 @@ static int parse(struct fido_bridge_ceremony *c, char *host, struct create_opts 
 		fido_bridge_set_error(c, "«rp.id» no es texto");
 		return FIDO_BRIDGE_ERR_BAD_ARG;
 	}
-	if ((r = fido_bridge_rpid_check(c->origin, o->rp_id)) != FIDO_BRIDGE_OK) {
-		fido_bridge_set_error(c, "el RP ID «%s» no vale para el origen %s", o->rp_id, c->origin);
+	if ((r = fido_bridge_ceremony_rpid(c, o->rp_id)) != FIDO_BRIDGE_OK)
 		return r;
-	}
 	o->rp_name = o->rp_id;
 	if (json_object_get(rp, "name") != NULL && llv_json_get_str(rp, "name", &o->rp_name) != 0)
 		goto bad;
@@ -123,7 +99,7 @@ static int parse(struct fido_bridge_ceremony *c, char *host, struct create_opts 
 		fido_bridge_set_error(c, "ningún algoritmo de «pubKeyCredParams» es compatible");
 		return FIDO_BRIDGE_ERR_UNSUPPORTED;
 	}
-	if (opt_timeout(opt, &o->timeout_ms) != FIDO_BRIDGE_OK)
+	if (fido_bridge_opt_timeout(opt, &o->timeout_ms) != FIDO_BRIDGE_OK)
 		goto bad;
 	sel = json_object_get(opt, "authenticatorSelection");
 	o->uv_level = 1;
@@ -215,27 +191,25 @@ static int set_b64(json_t *obj, const char *key, const void *data, size_t len)
 static int build_json(struct fido_bridge_ceremony *c, const fido_cred_t *cred, const struct create_opts *o,
 		      const char *cdj, size_t cdj_len, bool rk, fido_dev_t *dev, json_t **out)
 {
-	json_t *res = json_object(), *resp = json_object(), *ext = json_object();
+	struct fido_bridge_pkc p;
+	json_t *resp, *ext;
 	uint8_t *att = NULL, *spki = NULL;
 	size_t att_len = 0, spki_len = 0;
 	const unsigned char *ad = fido_cred_authdata_raw_ptr(cred);
 	size_t ad_len = fido_cred_authdata_raw_len(cred);
 	int r;
 
-	if (res == NULL || resp == NULL || ext == NULL) {
-		r = FIDO_BRIDGE_ERR_INTERNAL;
+	if ((r = fido_bridge_pkc_new(&p)) != FIDO_BRIDGE_OK)
 		goto out;
-	}
+	resp = p.resp;
+	ext = p.ext;
 	if ((r = fido_bridge_attestation_object(cred, !o->attestation, &att, &att_len)) != FIDO_BRIDGE_OK ||
 	    (r = fido_bridge_cred_spki(cred, &spki, &spki_len)) != FIDO_BRIDGE_OK)
 		goto out;
 	r = FIDO_BRIDGE_ERR_INTERNAL;
 	if (fido_cred_id_len(cred) == 0 ||
-	    set_b64(res, "id", fido_cred_id_ptr(cred), fido_cred_id_len(cred)) != 0 ||
-	    set_b64(res, "rawId", fido_cred_id_ptr(cred), fido_cred_id_len(cred)) != 0 ||
-	    json_object_set_new(res, "type", json_string("public-key")) != 0 ||
-	    json_object_set_new(res, "authenticatorAttachment", json_string("cross-platform")) != 0 ||
-	    set_b64(resp, "clientDataJSON", cdj, cdj_len) != 0 ||
+	    fido_bridge_pkc_start(&p, fido_cred_id_ptr(cred), fido_cred_id_len(cred), cdj, cdj_len) !=
+		    FIDO_BRIDGE_OK ||
 	    set_b64(resp, "attestationObject", att, att_len) != 0 ||
 	    json_object_set_new(resp, "transports", fido_bridge_transports_json(c->device, dev)) != 0 ||
 	    json_object_set_new(resp, "publicKeyAlgorithm", json_integer(fido_cred_type(cred))) != 0 ||
@@ -250,14 +224,10 @@ static int build_json(struct fido_bridge_ceremony *c, const fido_cred_t *cred, c
 		fido_bridge_authdata_ext_flag(ad, ad_len, "hmac-secret", &enabled);
 		json_object_set_new(ext, "prf", json_pack("{s:b}", "enabled", enabled));
 	}
-	json_object_set(res, "response", resp);
-	json_object_set(res, "clientExtensionResults", ext);
-	*out = json_incref(res);
+	fido_bridge_pkc_finish(&p, out);
 	r = FIDO_BRIDGE_OK;
 out:
-	json_decref(res);
-	json_decref(resp);
-	json_decref(ext);
+	fido_bridge_pkc_free(&p);
 	free(att);
 	free(spki);
 	return r;
@@ -325,10 +295,7 @@ int fido_bridge_webauthn_create(struct fido_bridge_ceremony *c, json_t **out)
 	fr = fido_dev_make_cred(dev, cred, uv.pin);
 	fido_bridge_uv_clear(&uv);
 	if (fr != FIDO_OK) {
-		r = fido_bridge_map_fido_err(fr);
-		if (c->cancelled)
-			r = FIDO_BRIDGE_ERR_CANCELLED;
-		fido_bridge_set_error(c, "makeCredential: %s", fido_strerr(fr));
+		r = fido_bridge_ceremony_failed(c, fr, "makeCredential");
 		goto out;
 	}
 	r = build_json(c, cred, &o, cdj, cdj_len, rk, dev, out);

@@ -46,36 +46,23 @@ static int allow_add(void *arg, const uint8_t *id, size_t len)
 static int parse(struct fido_bridge_ceremony *c, char *host, struct get_opts *o)
 {
 	const json_t *opt = c->options, *ext;
-	long long t;
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!json_is_object(opt)) {
-		fido_bridge_set_error(c, "las opciones no son un objeto JSON");
-		return FIDO_BRIDGE_ERR_BAD_ARG;
-	}
-	if ((r = fido_bridge_origin_host(c->origin, host, HOST_MAX)) != FIDO_BRIDGE_OK) {
-		fido_bridge_set_error(c, "origen no permitido: %s", c->origin ? c->origin : "(ninguno)");
+	if ((r = fido_bridge_ceremony_origin(c, host, HOST_MAX)) != FIDO_BRIDGE_OK)
 		return r;
-	}
 	o->rp_id = host;
 	if (json_object_get(opt, "rpId") != NULL && llv_json_get_str(opt, "rpId", &o->rp_id) != 0)
 		goto bad;
-	if ((r = fido_bridge_rpid_check(c->origin, o->rp_id)) != FIDO_BRIDGE_OK) {
-		fido_bridge_set_error(c, "el RP ID «%s» no vale para el origen %s", o->rp_id, c->origin);
+	if ((r = fido_bridge_ceremony_rpid(c, o->rp_id)) != FIDO_BRIDGE_OK)
 		return r;
-	}
 	if ((r = fido_bridge_opt_b64url(opt, "challenge", true, &o->challenge, &o->challenge_len,
 					c->error, sizeof(c->error))) != FIDO_BRIDGE_OK)
 		return r;
 	if (o->challenge_len == 0)
 		goto bad;
-	o->timeout_ms = 120000;
-	if (json_object_get(opt, "timeout") != NULL) {
-		if (llv_json_get_int(opt, "timeout", &t) != 0 || t < 0)
-			goto bad;
-		o->timeout_ms = t < 5000 ? 5000 : t > 600000 ? 600000 : (int)t;
-	}
+	if (fido_bridge_opt_timeout(opt, &o->timeout_ms) != FIDO_BRIDGE_OK)
+		goto bad;
 	if (fido_bridge_opt_level(opt, "userVerification", &o->uv_level) != FIDO_BRIDGE_OK)
 		goto bad;
 	o->allow = json_object_get(opt, "allowCredentials");
@@ -141,7 +128,8 @@ static int set_prf(struct fido_bridge_ceremony *c, fido_assert_t *a, const json_
 static int build_json(const fido_assert_t *a, size_t idx, const struct get_opts *o,
 		      const char *cdj, size_t cdj_len, json_t **out)
 {
-	json_t *res = json_object(), *resp = json_object(), *ext = json_object();
+	struct fido_bridge_pkc p;
+	json_t *resp, *ext;
 	const unsigned char *id = fido_assert_id_ptr(a, idx);
 	size_t id_len = fido_assert_id_len(a, idx);
 	uint8_t *ad = NULL;
@@ -153,16 +141,14 @@ static int build_json(const fido_assert_t *a, size_t idx, const struct get_opts 
 		id = o->single_id;
 		id_len = o->single_id_len;
 	}
-	if (res == NULL || resp == NULL || ext == NULL || id_len == 0)
+	if (fido_bridge_pkc_new(&p) != FIDO_BRIDGE_OK || id_len == 0)
 		goto out;
+	resp = p.resp;
+	ext = p.ext;
 	if ((r = fido_bridge_assert_authdata(a, idx, &ad, &ad_len)) != FIDO_BRIDGE_OK)
 		goto out;
 	r = FIDO_BRIDGE_ERR_INTERNAL;
-	if (llv_json_set_b64url(res, "id", id, id_len) != 0 ||
-	    llv_json_set_b64url(res, "rawId", id, id_len) != 0 ||
-	    json_object_set_new(res, "type", json_string("public-key")) != 0 ||
-	    json_object_set_new(res, "authenticatorAttachment", json_string("cross-platform")) != 0 ||
-	    llv_json_set_b64url(resp, "clientDataJSON", (const uint8_t *)cdj, cdj_len) != 0 ||
+	if (fido_bridge_pkc_start(&p, id, id_len, cdj, cdj_len) != FIDO_BRIDGE_OK ||
 	    llv_json_set_b64url(resp, "authenticatorData", ad, ad_len) != 0 ||
 	    llv_json_set_b64url(resp, "signature", fido_assert_sig_ptr(a, idx),
 				fido_assert_sig_len(a, idx)) != 0)
@@ -186,14 +172,10 @@ static int build_json(const fido_assert_t *a, size_t idx, const struct get_opts 
 			json_object_set_new(ext, "prf", json_object());
 		}
 	}
-	json_object_set(res, "response", resp);
-	json_object_set(res, "clientExtensionResults", ext);
-	*out = json_incref(res);
+	fido_bridge_pkc_finish(&p, out);
 	r = FIDO_BRIDGE_OK;
 out:
-	json_decref(res);
-	json_decref(resp);
-	json_decref(ext);
+	fido_bridge_pkc_free(&p);
 	free(ad);
 	return r;
 }
@@ -249,10 +231,7 @@ int fido_bridge_webauthn_get(struct fido_bridge_ceremony *c, json_t **out)
 	fr = fido_dev_get_assert(dev, a, uv.pin);
 	fido_bridge_uv_clear(&uv);
 	if (fr != FIDO_OK) {
-		r = fido_bridge_map_fido_err(fr);
-		if (c->cancelled)
-			r = FIDO_BRIDGE_ERR_CANCELLED;
-		fido_bridge_set_error(c, "getAssertion: %s", fido_strerr(fr));
+		r = fido_bridge_ceremony_failed(c, fr, "getAssertion");
 		goto out;
 	}
 	if (fido_assert_count(a) == 0) {
