@@ -8,6 +8,7 @@
  * different texts stand for the same value. */
 #include "base64url.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,29 +89,49 @@ static int char_value(char c, bool url)
 	return -1;
 }
 
-static int decode(const char *in, size_t in_len, bool url,
-		  uint8_t **out, size_t *out_len)
+/* Checks the length and padding; *data_len is the text without padding. */
+static int check_length(const char *in, size_t in_len, size_t *data_len)
 {
-	size_t data_len = in_len, pad = 0, o = 0, i;
-	uint32_t acc = 0;
-	int bits = 0;
-	uint8_t *buf;
+	size_t dl = in_len, pad = 0;
 
 	/* Padding, when present, must complete the last group exactly. */
-	while (data_len > 0 && in[data_len - 1] == '=') {
-		data_len--;
+	while (dl > 0 && in[dl - 1] == '=') {
+		dl--;
 		pad++;
 	}
-	if (pad > 2 || (pad > 0 && in_len % 4 != 0) || data_len % 4 == 1) {
+	if (pad > 2 || (pad > 0 && in_len % 4 != 0) || dl % 4 == 1) {
 		llv_debug("base64: bad length or padding (%zu characters)", in_len);
 		return -1;
 	}
+	*data_len = dl;
+	return 0;
+}
 
-	buf = malloc(data_len / 4 * 3 + 3);
-	if (buf == NULL)
-		return -1;
+/* char_value as two lookup tables (std, url), filled from it once. */
+static signed char value_table[2][256];
+static pthread_once_t value_once = PTHREAD_ONCE_INIT;
+
+static void value_fill(void)
+{
+	for (int u = 0; u < 2; u++)
+		for (int c = 0; c < 256; c++)
+			value_table[u][c] = (signed char)char_value((char)c, u == 1);
+}
+
+/* Decodes data_len checked characters into buf (room for data_len * 3 / 4
+ * bytes); returns the byte count, or -1 (buf's partial output wiped). */
+static long decode_to(const char *in, size_t data_len, bool url, uint8_t *buf)
+{
+	size_t o = 0, i;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	const signed char *table;
+
+	pthread_once(&value_once, value_fill);
+	table = value_table[url ? 1 : 0];
 	for (i = 0; i < data_len; i++) {
-		int v = char_value(in[i], url);
+		int v = table[(unsigned char)in[i]];
 
 		if (v < 0) {
 			llv_debug("base64: bad character at offset %zu", i);
@@ -129,14 +150,46 @@ static int decode(const char *in, size_t in_len, bool url,
 		llv_debug("base64: non-zero trailing bits");
 		goto bad;
 	}
-	*out = buf;
-	*out_len = o;
-	return 0;
+	return (long)o;
 bad:
 	/* The input may be a secret (a key in a JWK); so is its partial decoding. */
 	llv_wipe(buf, o);
-	free(buf);
 	return -1;
+}
+
+static int decode(const char *in, size_t in_len, bool url,
+		  uint8_t **out, size_t *out_len)
+{
+	size_t data_len;
+	uint8_t *buf;
+
+	if (check_length(in, in_len, &data_len) != 0)
+		return -1;
+	buf = malloc(data_len / 4 * 3 + 3);
+	if (buf == NULL)
+		return -1;
+	long n = decode_to(in, data_len, url, buf);
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+int llv_base64_decode_buf(const char *in, size_t in_len, uint8_t *out, size_t cap,
+			  size_t *out_len)
+{
+	size_t data_len;
+
+	if (check_length(in, in_len, &data_len) != 0 || data_len / 4 * 3 + (data_len % 4) * 3 / 4 > cap)
+		return -1;
+	long n = decode_to(in, data_len, false, out);
+	if (n < 0)
+		return -1;
+	*out_len = (size_t)n;
+	return 0;
 }
 
 int llv_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len)

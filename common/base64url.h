@@ -14,5 +14,10 @@ char *llv_base64_encode(const uint8_t *in, size_t len);
  * malformed input (bad character, bad length, non-zero trailing bits). */
 int llv_base64url_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
 int llv_base64_decode(const char *in, size_t in_len, uint8_t **out, size_t *out_len);
+/* The same strict base64 decoding into out (cap bytes): -1 also when the
+ * decoded bytes would not fit (no allocation; for bounded values such as
+ * signatures). */
+int llv_base64_decode_buf(const char *in, size_t in_len, uint8_t *out, size_t cap,
+			  size_t *out_len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,13 @@ struct cache_slot {
 	STACK_OF(X509) *chain;      /* NULL until verified */
 	time_t from, to;            /* the chain holds for from < now < to */
 	uint64_t used;              /* LRU clock */
+	/* What follows from the leaf's exact bytes alone, worked out once: */
+	time_t not_before, not_after;   /* the leaf's own validity ... */
+	bool dates_known;               /* ... when it converted */
+	bool id_known;                  /* identity extracted (VERIFY_OK only) */
+	struct verify_identity id;
+	const void *vctx_key;           /* what vctx was set up for */
+	EVP_PKEY_CTX *vctx;             /* verify template on the leaf's key */
 };
 
 struct trust_cache {
@@ -49,6 +57,7 @@ static void slot_clear(struct cache_slot *c)
 	free(c->text);
 	X509_free(c->leaf);
 	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_CTX_free(c->vctx);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -92,6 +101,15 @@ X509 *verify_trust_cached_cert(const struct verify_trust *t, const char *b64)
 	return x;
 }
 
+static bool asn1_time_t(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+	if (ASN1_TIME_to_tm(a, &tm) != 1)
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
 void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509 *cert)
 {
 	if (!t || !t->cache || !b64 || !cert)
@@ -104,6 +122,10 @@ void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509
 		return;
 	}
 	memcpy(copy, b64, n + 1);
+	time_t nb = 0, na = 0;
+	bool dates = asn1_time_t(X509_get0_notBefore(cert), &nb) &&
+		     asn1_time_t(X509_get0_notAfter(cert), &na);
+	ERR_clear_error();
 	pthread_mutex_lock(&tc->lock);
 	struct cache_slot *victim = &tc->slot[0];
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
@@ -120,6 +142,9 @@ void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509
 	victim->text_len = n;
 	victim->hash = text_hash(b64, n);
 	victim->leaf = cert;
+	victim->not_before = nb;
+	victim->not_after = na;
+	victim->dates_known = dates;
 	victim->used = ++tc->clock;
 	pthread_mutex_unlock(&tc->lock);
 }
@@ -153,15 +178,11 @@ static void remember_chain(const struct verify_trust *t, X509 *leaf, STACK_OF(X5
 	/* The window in which every certificate of the chain is valid. */
 	time_t from = 0, to = 0;
 	for (int i = 0; i < sk_X509_num(chain); i++) {
-		struct tm tm;
 		time_t nb, na;
 		X509 *x = sk_X509_value(chain, i);
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
+		if (!asn1_time_t(X509_get0_notBefore(x), &nb) ||
+		    !asn1_time_t(X509_get0_notAfter(x), &na))
 			return;
-		nb = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-			return;
-		na = timegm(&tm);
 		if (i == 0 || nb > from)
 			from = nb;
 		if (i == 0 || na < to)
@@ -184,6 +205,98 @@ static void remember_chain(const struct verify_trust *t, X509 *leaf, STACK_OF(X5
 	}
 	pthread_mutex_unlock(&tc->lock);
 	sk_X509_pop_free(copy, X509_free);
+}
+
+/* The slot holding leaf (the object the cache handed out), lock held. */
+static struct cache_slot *slot_of(struct trust_cache *tc, const X509 *leaf)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		if (tc->slot[i].leaf && tc->slot[i].leaf == leaf)
+			return &tc->slot[i];
+	return NULL;
+}
+
+bool verify_trust_cached_dates_ok(const struct verify_trust *t, const X509 *leaf, time_t now)
+{
+	if (!t || !t->cache || !leaf)
+		return false;
+	struct trust_cache *tc = t->cache;
+	bool ok = false;
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *c = slot_of(tc, leaf);
+	/* A second's margin each side: at the edges (and for anything that
+	 * did not convert) the caller asks X509_cmp_time as before. */
+	if (c && c->dates_known && c->not_before < now - 1 && now + 1 < c->not_after)
+		ok = true;
+	pthread_mutex_unlock(&tc->lock);
+	return ok;
+}
+
+bool verify_trust_cached_identity(const struct verify_trust *t, const X509 *leaf,
+				  struct verify_identity *out)
+{
+	if (!t || !t->cache || !leaf || !out)
+		return false;
+	struct trust_cache *tc = t->cache;
+	bool hit = false;
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *c = slot_of(tc, leaf);
+	if (c && c->id_known) {
+		*out = c->id;
+		hit = true;
+	}
+	pthread_mutex_unlock(&tc->lock);
+	return hit;
+}
+
+void verify_trust_cache_identity(const struct verify_trust *t, const X509 *leaf,
+				 const struct verify_identity *id)
+{
+	if (!t || !t->cache || !leaf || !id)
+		return;
+	struct trust_cache *tc = t->cache;
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *c = slot_of(tc, leaf);
+	if (c) {
+		c->id = *id;
+		c->id_known = true;
+	}
+	pthread_mutex_unlock(&tc->lock);
+}
+
+EVP_PKEY_CTX *verify_trust_cached_verify_ctx(const struct verify_trust *t, const X509 *leaf,
+					     const void *key)
+{
+	if (!t || !t->cache || !leaf || !key)
+		return NULL;
+	struct trust_cache *tc = t->cache;
+	EVP_PKEY_CTX *dup = NULL;
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *c = slot_of(tc, leaf);
+	if (c && c->vctx && c->vctx_key == key)
+		dup = EVP_PKEY_CTX_dup(c->vctx);
+	pthread_mutex_unlock(&tc->lock);
+	return dup;
+}
+
+void verify_trust_cache_verify_ctx(const struct verify_trust *t, const X509 *leaf,
+				   const void *key, EVP_PKEY_CTX *tmpl)
+{
+	if (!t || !t->cache || !leaf || !key || !tmpl) {
+		EVP_PKEY_CTX_free(tmpl);
+		return;
+	}
+	struct trust_cache *tc = t->cache;
+	pthread_mutex_lock(&tc->lock);
+	struct cache_slot *c = slot_of(tc, leaf);
+	if (c) {
+		EVP_PKEY_CTX_free(c->vctx);
+		c->vctx = tmpl;
+		c->vctx_key = key;
+		tmpl = NULL;
+	}
+	pthread_mutex_unlock(&tc->lock);
+	EVP_PKEY_CTX_free(tmpl);
 }
 
 struct verify_trust *verify_trust_new(void)

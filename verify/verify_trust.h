@@ -6,9 +6,13 @@
 #ifndef LLAVERO_VERIFY_TRUST_H
 #define LLAVERO_VERIFY_TRUST_H
 
+#include "verify_identity.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 struct verify_trust;
@@ -43,5 +47,28 @@ int verify_trust_check(const struct verify_trust *t, X509 *leaf,
  * certificate in that chain. Adding a trusted certificate empties it. */
 X509 *verify_trust_cached_cert(const struct verify_trust *t, const char *b64);
 void verify_trust_cache_cert(const struct verify_trust *t, const char *b64, X509 *cert);
+
+/* What depends only on a cached certificate's exact bytes, kept in its
+ * cache entry (leaf is the very object verify_trust_cached_cert returned;
+ * any other object, e.g. another certificate with the same subject, finds
+ * nothing; evicting the entry or adding a CA drops it all):
+ *  - verify_trust_cached_dates_ok: true when now lies inside the leaf's
+ *    notBefore..notAfter with a second to spare on each side (read once when
+ *    the certificate was cached); false means "check with verify_cert_dates"
+ *    (also at the edges). The dates are still checked for every token.
+ *  - identity: verify_identity_from_cert's VERIFY_OK result, copied out.
+ *  - a verify context template (an EVP_PKEY_CTX initialised for verifying
+ *    with the leaf's key, padding and digest set) under a caller's key (the
+ *    algorithm): the cached_ call returns a duplicate the caller frees;
+ *    cache_ takes ownership of tmpl (freed if there is no entry). */
+bool verify_trust_cached_dates_ok(const struct verify_trust *t, const X509 *leaf, time_t now);
+bool verify_trust_cached_identity(const struct verify_trust *t, const X509 *leaf,
+				  struct verify_identity *out);
+void verify_trust_cache_identity(const struct verify_trust *t, const X509 *leaf,
+				 const struct verify_identity *id);
+EVP_PKEY_CTX *verify_trust_cached_verify_ctx(const struct verify_trust *t, const X509 *leaf,
+					     const void *key);
+void verify_trust_cache_verify_ctx(const struct verify_trust *t, const X509 *leaf,
+				   const void *key, EVP_PKEY_CTX *tmpl);
 
 #endif

@@ -13,32 +13,37 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TOKEN_MAX (64u << 10)
 #define SIGNING_CERTS_MAX 8
+#define SIG_MAX 1024           /* longest signature accepted (RSA-8192) */
 
 enum alg_kind { ALG_RSA_PKCS1, ALG_RSA_PSS, ALG_ECDSA };
 
 struct token_alg {
 	const char *name;
 	const char *md;
+	int hidx;              /* 0 SHA-256, 1 SHA-384, 2 SHA-512 */
 	enum alg_kind kind;
 	const char *group;     /* ECDSA curve */
 	size_t field;          /* ECDSA coordinate size */
 };
 
 static const struct token_alg algs[] = {
-	{ "RS256", "SHA256", ALG_RSA_PKCS1, NULL, 0 },
-	{ "RS384", "SHA384", ALG_RSA_PKCS1, NULL, 0 },
-	{ "RS512", "SHA512", ALG_RSA_PKCS1, NULL, 0 },
-	{ "PS256", "SHA256", ALG_RSA_PSS, NULL, 0 },
-	{ "PS384", "SHA384", ALG_RSA_PSS, NULL, 0 },
-	{ "PS512", "SHA512", ALG_RSA_PSS, NULL, 0 },
-	{ "ES256", "SHA256", ALG_ECDSA, "prime256v1", 32 },
-	{ "ES384", "SHA384", ALG_ECDSA, "secp384r1", 48 },
-	{ "ES512", "SHA512", ALG_ECDSA, "secp521r1", 66 },
+	{ "RS256", "SHA256", 0, ALG_RSA_PKCS1, NULL, 0 },
+	{ "RS384", "SHA384", 1, ALG_RSA_PKCS1, NULL, 0 },
+	{ "RS512", "SHA512", 2, ALG_RSA_PKCS1, NULL, 0 },
+	{ "PS256", "SHA256", 0, ALG_RSA_PSS, NULL, 0 },
+	{ "PS384", "SHA384", 1, ALG_RSA_PSS, NULL, 0 },
+	{ "PS512", "SHA512", 2, ALG_RSA_PSS, NULL, 0 },
+	{ "ES256", "SHA256", 0, ALG_ECDSA, "prime256v1", 32 },
+	{ "ES384", "SHA384", 1, ALG_ECDSA, "secp384r1", 48 },
+	{ "ES512", "SHA512", 2, ALG_ECDSA, "secp521r1", 66 },
 };
 
 static const struct token_alg *find_alg(const char *name)
@@ -80,15 +85,63 @@ bool verify_origin_valid(const char *o)
 	return atol(port) <= 65535;
 }
 
+static const size_t hash_len[3] = { 32, 48, 64 };
+
+/* One hash with the algorithm's function, the EVP_MD fetched once per
+ * process (SHA256() and EVP_Digest by name fetch it on every call, which
+ * cost several times the hashing of these few bytes). */
+static EVP_MD *hash_md[3];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_fetch(void)
+{
+	static const char *const names[3] = { "SHA256", "SHA384", "SHA512" };
+	for (int i = 0; i < 3; i++)
+		hash_md[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+static bool hash(int hidx, const void *d, size_t n, unsigned char *out)
+{
+	pthread_once(&hash_once, hash_fetch);
+	return hash_md[hidx] && EVP_Digest(d, n, out, NULL, hash_md[hidx], NULL) == 1;
+}
+
+/* H(origin) for the server's origin, remembered per thread and hash while
+ * the origin text stays the same (a server has one or a few origins). */
+#define ORIGIN_CACHE_MAX 256
+struct origin_hash {
+	size_t len;            /* 0: empty */
+	char text[ORIGIN_CACHE_MAX];
+	unsigned char h[64];
+};
+static _Thread_local struct origin_hash origin_cache[3];
+
+static bool origin_hash(int hidx, const char *origin, unsigned char *out)
+{
+	struct origin_hash *c = &origin_cache[hidx];
+	size_t n = strlen(origin);
+	if (n > 0 && n == c->len && memcmp(c->text, origin, n) == 0) {
+		memcpy(out, c->h, hash_len[hidx]);
+		return true;
+	}
+	c->len = 0;
+	if (!hash(hidx, origin, n, out))
+		return false;
+	if (n > 0 && n < ORIGIN_CACHE_MAX) {
+		memcpy(c->text, origin, n);
+		memcpy(c->h, out, hash_len[hidx]);
+		c->len = n;
+	}
+	return true;
+}
+
 static int signed_data(const struct token_alg *a, const char *origin, const char *nonce,
 		       unsigned char out[128])
 {
-	EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
-	unsigned int l1 = 0, l2 = 0;
-	int ok = md && EVP_Digest(origin, strlen(origin), out, &l1, md, NULL) == 1 &&
-		 EVP_Digest(nonce, strlen(nonce), out + l1, &l2, md, NULL) == 1;
-	EVP_MD_free(md);
-	return ok ? (int)(l1 + l2) : -1;
+	size_t l = hash_len[a->hidx];
+	if (!origin_hash(a->hidx, origin, out) || !hash(a->hidx, nonce, strlen(nonce), out + l))
+		return -1;
+	return (int)(2 * l);
 }
 
 int verify_webeid_signed_data(const char *algorithm, const char *origin,
@@ -150,19 +203,45 @@ static bool rsa_signed_other(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *sig,
 	return other;
 }
 
-static int check_signature(X509 *cert, const struct token_alg *a, const char *origin,
-			   const char *nonce, const uint8_t *sig, size_t sig_len)
+/* A context set up to verify a's signatures with pk (the digest is passed
+ * in: H(H(origin) || H(nonce))), or NULL. */
+static EVP_PKEY_CTX *new_verify_ctx(EVP_PKEY *pk, const struct token_alg *a)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
+	EVP_PKEY_CTX *c = md ? EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL) : NULL;
+	int ok = c && EVP_PKEY_verify_init(c) == 1;
+	if (ok && a->kind == ALG_RSA_PKCS1)
+		ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1;
+	if (ok && a->kind == ALG_RSA_PSS)
+		ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(c, RSA_PSS_SALTLEN_DIGEST) == 1;
+	ok = ok && EVP_PKEY_CTX_set_signature_md(c, md) == 1;
+	EVP_MD_free(md);
+	if (!ok) {
+		EVP_PKEY_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The signature check: EVP_PKEY_verify of the hash of the rebuilt signed
+ * data (what EVP_DigestVerify does) with a context duplicated from the
+ * template kept beside the cached certificate (verify_trust.h), so the key's
+ * provider set-up is not redone per token. */
+static int check_signature(const struct verify_trust *t, X509 *cert, const struct token_alg *a,
+			   const char *origin, const char *nonce, const uint8_t *sig,
+			   size_t sig_len)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	unsigned char data[128];
+	unsigned char data[128], dgst[64];
 	int dlen = signed_data(a, origin, nonce, data);
-	EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
 	unsigned char *der = NULL;
 	int der_len = 0;
 	const uint8_t *s = sig;
 	size_t sl = sig_len;
 	int rc = VERIFY_ERR_TOKEN_SIGNATURE;
-	if (!pk || dlen < 0 || !md) {
+	EVP_PKEY_CTX *pc = NULL;
+	if (!pk || dlen < 0 || !hash(a->hidx, data, (size_t)dlen, dgst)) {
 		rc = VERIFY_ERR_INTERNAL;
 		goto out;
 	}
@@ -172,22 +251,25 @@ static int check_signature(X509 *cert, const struct token_alg *a, const char *or
 		s = der;
 		sl = (size_t)der_len;
 	}
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	int ok = ctx && EVP_DigestVerifyInit_ex(ctx, &pctx, a->md, NULL, NULL, pk, NULL) == 1;
-	if (ok && a->kind == ALG_RSA_PKCS1)
-		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
-	if (ok && a->kind == ALG_RSA_PSS)
-		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
-	if (ok && EVP_DigestVerify(ctx, s, sl, data, (size_t)dlen) == 1)
+	pc = verify_trust_cached_verify_ctx(t, cert, a);
+	if (!pc) {
+		if (!(pc = new_verify_ctx(pk, a))) {
+			rc = VERIFY_ERR_INTERNAL;
+			goto out;
+		}
+		verify_trust_cache_verify_ctx(t, cert, a, EVP_PKEY_CTX_dup(pc));
+	}
+	if (EVP_PKEY_verify(pc, s, sl, dgst, hash_len[a->hidx]) == 1)
 		rc = VERIFY_OK;
-	EVP_MD_CTX_free(ctx);
-	if (rc != VERIFY_OK && a->kind == ALG_RSA_PKCS1 && rsa_signed_other(pk, md, sig, sig_len))
-		rc = VERIFY_ERR_TOKEN_ORIGIN_MISMATCH;
+	if (rc != VERIFY_OK && a->kind == ALG_RSA_PKCS1) {
+		EVP_MD *md = EVP_MD_fetch(NULL, a->md, NULL);
+		if (md && rsa_signed_other(pk, md, sig, sig_len))
+			rc = VERIFY_ERR_TOKEN_ORIGIN_MISMATCH;
+		EVP_MD_free(md);
+	}
 out:
+	EVP_PKEY_CTX_free(pc);
 	OPENSSL_free(der);
-	EVP_MD_free(md);
 	ERR_clear_error();
 	return rc;
 }
@@ -266,6 +348,18 @@ static size_t flat_ws(const char *b, size_t i, size_t len)
 	return i;
 }
 
+/* Does any of the 8 bytes in x need a closer look: a control character
+ * (< 0x20), DEL or beyond (>= 0x7f), '"' or '\\'? (Exact as a yes/no.) */
+static bool flat_special8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+	uint64_t lt20 = (x - ones * 0x20) & ~x;              /* byte < 0x20 */
+	uint64_t ge7f = ((x & ~high) + ones) | x;            /* byte >= 0x7f */
+	uint64_t zq = (q - ones) & ~q, zbs = (bs - ones) & ~bs;
+	return ((lt20 | ge7f | zq | zbs) & high) != 0;
+}
+
 /* The plain string starting at b[*i] ('"'), NUL-terminated in place. */
 static const char *flat_str(char *b, size_t *i, size_t len)
 {
@@ -273,14 +367,27 @@ static const char *flat_str(char *b, size_t *i, size_t len)
 		return NULL;
 	size_t j = *i + 1;
 	const char *s = b + j;
-	while (j < len && b[j] != '"') {
-		unsigned char c = (unsigned char)b[j];
-		if (c < 0x20 || c >= 0x7f || c == '\\')
+	for (;;) {
+		/* Eight plain characters at a time (a certificate is ~2 KB). */
+		while (j + 8 <= len) {
+			uint64_t x;
+			memcpy(&x, b + j, 8);
+			if (flat_special8(x))
+				break;
+			j += 8;
+		}
+		size_t stop = j + 8 <= len ? j + 8 : len;
+		for (; j < stop; j++) {
+			unsigned char c = (unsigned char)b[j];
+			if (c == '"')
+				goto end;
+			if (c < 0x20 || c >= 0x7f || c == '\\')
+				return NULL;
+		}
+		if (j >= len)
 			return NULL;
-		j++;
 	}
-	if (j >= len)
-		return NULL;
+end:
 	b[j] = '\0';
 	*i = j + 1;
 	return s;
@@ -411,7 +518,7 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 	const char *format = NULL, *cert_b64 = NULL, *alg_name = NULL, *sig_b64 = NULL,
 		   *app = NULL;
 	X509 *cert = NULL;
-	uint8_t *sig = NULL;
+	uint8_t sig[SIG_MAX];
 	size_t sig_len = 0;
 	const struct token_alg *alg = NULL;
 	bool v11 = false;
@@ -441,8 +548,8 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 		goto out;
 	strcpy(out->algorithm, alg->name);
 	rc = VERIFY_ERR_TOKEN_BASE64;
-	if (llv_base64_decode(sig_b64, strlen(sig_b64), &sig, &sig_len) != 0 || sig_len == 0 ||
-	    sig_len > 1024)
+	if (llv_base64_decode_buf(sig_b64, strlen(sig_b64), sig, sizeof(sig), &sig_len) != 0 ||
+	    sig_len == 0)
 		goto out;
 	/* A certificate seen before is not parsed again (verify_trust.h). */
 	cert = verify_trust_cached_cert(o->trust, cert_b64);
@@ -458,9 +565,13 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 		if (rc != VERIFY_OK)
 			goto out;
 	}
-	rc = verify_cert_dates(cert, now);
-	if (rc != VERIFY_OK)
-		goto out;
+	/* Every token's time is checked against the certificate's dates (read
+	 * once per cached certificate; at the edges by X509_cmp_time). */
+	if (!verify_trust_cached_dates_ok(o->trust, cert, now)) {
+		rc = verify_cert_dates(cert, now);
+		if (rc != VERIFY_OK)
+			goto out;
+	}
 	rc = verify_cert_auth_profile(cert, !o->allow_csd, !o->skip_client_auth_eku);
 	if (rc != VERIFY_OK)
 		goto out;
@@ -470,7 +581,7 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 	rc = verify_trust_check(o->trust, cert, NULL, now, &out->chain);
 	if (rc != VERIFY_OK)
 		goto out;
-	rc = check_signature(cert, alg, o->origin, o->nonce, sig, sig_len);
+	rc = check_signature(o->trust, cert, alg, o->origin, o->nonce, sig, sig_len);
 	if (rc != VERIFY_OK)
 		goto out;
 	if (o->ocsp) {
@@ -483,9 +594,13 @@ int verify_webeid_token(const char *json, size_t len, const struct verify_webeid
 		if (rc != VERIFY_OK)
 			goto out;
 	}
-	rc = verify_identity_from_cert(cert, &out->identity);
-	if (rc != VERIFY_OK)
-		goto out;
+	/* The identity follows from the certificate's bytes alone. */
+	if (!verify_trust_cached_identity(o->trust, cert, &out->identity)) {
+		rc = verify_identity_from_cert(cert, &out->identity);
+		if (rc != VERIFY_OK)
+			goto out;
+		verify_trust_cache_identity(o->trust, cert, &out->identity);
+	}
 	out->certificate = cert;
 	cert = NULL;
 out:
@@ -494,7 +609,6 @@ out:
 		verify_webeid_result_clear(out);
 	}
 	X509_free(cert);
-	free(sig);
 	json_decref(root);
 	free(fl.buf);
 	return rc;

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "vt_util.h"
+#include "base64url.h"
 #include "verify_errors.h"
 #include "verify_webeid.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ORIGIN "https://llave.pruebas.invalid"
 
@@ -434,6 +436,204 @@ static void test_sat_efirma(void **state)
 	verify_trust_free(t);
 }
 
+/* ---- what is cached beside a certificate (verify_trust.h) ---------------- */
+
+static time_t asn1_time(const ASN1_TIME *a)
+{
+	struct tm tm;
+	assert_int_equal(ASN1_TIME_to_tm(a, &tm), 1);
+	return timegm(&tm);
+}
+
+static int verify_at(struct ctx *c, const char *tok, time_t now, struct verify_webeid_result *r)
+{
+	c->opts.now = now;
+	int rc = verify_webeid_token(tok, strlen(tok), &c->opts, r);
+	c->opts.now = 0;
+	return rc;
+}
+
+/* A cached certificate's dates are checked for every token: out of its
+ * validity it is refused as before, exactly at the edges too, and in it the
+ * cache serves again. */
+static void test_cache_dates(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.nonces = NULL;   /* one nonce for tokens at other times */
+	X509 *cert = vt_load_cert(vt_fix("fisica.crt.pem"));
+	EVP_PKEY *key = vt_load_key(vt_fix("fisica.key.pem"), NULL);
+	char *tok = vt_token("web-eid:1.0", cert, key, "RS256", ORIGIN, c->nonce);
+	time_t nb = asn1_time(X509_get0_notBefore(cert)), na = asn1_time(X509_get0_notAfter(cert));
+	time_t mid = nb + (na - nb) / 2;
+
+	assert_int_equal(verify_at(c, tok, mid, &r), VERIFY_OK);   /* now cached */
+	verify_webeid_result_clear(&r);
+	assert_int_equal(verify_at(c, tok, na + 1, &r), VERIFY_ERR_CERT_EXPIRED);
+	assert_int_equal(verify_at(c, tok, na + 86400 * 365, &r), VERIFY_ERR_CERT_EXPIRED);
+	assert_int_equal(verify_at(c, tok, na, &r), VERIFY_ERR_CERT_EXPIRED);
+	assert_null(r.certificate);
+	assert_int_equal(verify_at(c, tok, nb - 1, &r), VERIFY_ERR_CERT_NOT_YET_VALID);
+	assert_int_equal(verify_at(c, tok, nb - 86400, &r), VERIFY_ERR_CERT_NOT_YET_VALID);
+	assert_int_equal(verify_at(c, tok, na - 1, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+	assert_int_equal(verify_at(c, tok, nb, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+	assert_int_equal(verify_at(c, tok, mid, &r), VERIFY_OK);
+	assert_string_equal(r.identity.rfc, "PEPJ800101AB1");
+	verify_webeid_result_clear(&r);
+	/* The cached dates answer "valid" only strictly inside, with a second
+	 * to spare; everything else goes to X509_cmp_time (and the chain check
+	 * refuses an expired leaf on its own as well). */
+	size_t der_len = 0;
+	uint8_t *der = vt_cert_der(cert, &der_len);
+	char *b64 = llv_base64_encode(der, der_len);
+	X509 *cached = verify_trust_cached_cert(c->trust, b64);
+	assert_non_null(cached);
+	assert_true(verify_trust_cached_dates_ok(c->trust, cached, mid));
+	assert_true(verify_trust_cached_dates_ok(c->trust, cached, na - 2));
+	assert_true(verify_trust_cached_dates_ok(c->trust, cached, nb + 2));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cached, na - 1));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cached, na));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cached, na + 1));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cached, nb + 1));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cached, nb - 1));
+	assert_false(verify_trust_cached_dates_ok(c->trust, cert, mid));   /* not the cached object */
+	X509_free(cached);
+	free(b64);
+	OPENSSL_free(der);
+	/* The expired fixture, cached by a first refusal, stays refused. */
+	X509 *old = vt_load_cert(vt_fix("expired.crt.pem"));
+	EVP_PKEY *old_key = vt_load_key(vt_fix("expired.key.pem"), NULL);
+	char *old_tok = vt_token("web-eid:1.0", old, old_key, "RS256", ORIGIN, c->nonce);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(verify_at(c, old_tok, 0, &r), VERIFY_ERR_CERT_EXPIRED);
+	free(old_tok);
+	X509_free(old);
+	EVP_PKEY_free(old_key);
+	free(tok);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+/* A second certificate with the very same subject (another key and serial,
+ * same issuer) gets nothing of the first one's cache: not its identity, not
+ * its verify context; and the first is still served right afterwards. */
+static void test_cache_same_subject(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.nonces = NULL;
+	X509 *cert = vt_load_cert(vt_fix("fisica.crt.pem"));
+	EVP_PKEY *key = vt_load_key(vt_fix("fisica.key.pem"), NULL);
+	EVP_PKEY *ca_key = vt_load_key(vt_fix("ca-issuer.key.pem"), NULL);
+	EVP_PKEY *key2 = EVP_RSA_gen(2048);
+	X509 *twin = X509_dup(cert);
+	ASN1_INTEGER *sn = ASN1_INTEGER_new();
+	assert_non_null(key2);
+	assert_non_null(twin);
+	assert_int_equal(ASN1_STRING_set(sn, "30001000000900000077", 20), 1);
+	assert_int_equal(X509_set_serialNumber(twin, sn), 1);
+	assert_int_equal(X509_set_pubkey(twin, key2), 1);
+	assert_true(X509_sign(twin, ca_key, EVP_sha256()) > 0);
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(twin), X509_get_subject_name(cert)), 0);
+
+	char *tok = vt_token("web-eid:1.0", cert, key, "RS256", ORIGIN, c->nonce);
+	char *tok2 = vt_token("web-eid:1.0", twin, key2, "RS256", ORIGIN, c->nonce);
+	char *forged = vt_token("web-eid:1.0", twin, key, "RS256", ORIGIN, c->nonce);
+	char *forged2 = vt_token("web-eid:1.0", cert, key2, "RS256", ORIGIN, c->nonce);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(verify_webeid_token(tok, strlen(tok), &c->opts, &r), VERIFY_OK);
+		assert_string_equal(r.identity.serial, "30001000000900000001");
+		assert_int_equal(X509_cmp(r.certificate, cert), 0);
+		verify_webeid_result_clear(&r);
+		assert_int_equal(verify_webeid_token(tok2, strlen(tok2), &c->opts, &r), VERIFY_OK);
+		assert_string_equal(r.identity.serial, "30001000000900000077");
+		assert_string_equal(r.identity.rfc, "PEPJ800101AB1");
+		assert_int_equal(X509_cmp(r.certificate, twin), 0);
+		verify_webeid_result_clear(&r);
+		/* each key only verifies under its own certificate */
+		assert_int_equal(verify_webeid_token(forged, strlen(forged), &c->opts, &r),
+				 VERIFY_ERR_TOKEN_SIGNATURE);
+		assert_int_equal(verify_webeid_token(forged2, strlen(forged2), &c->opts, &r),
+				 VERIFY_ERR_TOKEN_SIGNATURE);
+	}
+	/* Several algorithms on one cached certificate, each with its own
+	 * context; a PKCS#1 signature presented as PSS still fails. */
+	const char *algs[] = { "RS256", "PS256", "RS512", "PS384", "RS256" };
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		char *t = vt_token("web-eid:1.0", cert, key, algs[i], ORIGIN, c->nonce);
+		assert_int_equal(verify_webeid_token(t, strlen(t), &c->opts, &r), VERIFY_OK);
+		verify_webeid_result_clear(&r);
+		free(t);
+	}
+	/* a new anchor empties the cache; everything still verifies */
+	assert_int_equal(verify_trust_add_file(c->trust, vt_fix("ca-root.crt.pem")), VERIFY_OK);
+	assert_int_equal(verify_webeid_token(tok2, strlen(tok2), &c->opts, &r), VERIFY_OK);
+	assert_string_equal(r.identity.serial, "30001000000900000077");
+	verify_webeid_result_clear(&r);
+	free(tok);
+	free(tok2);
+	free(forged);
+	free(forged2);
+	ASN1_INTEGER_free(sn);
+	X509_free(twin);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(key2);
+	EVP_PKEY_free(ca_key);
+}
+
+/* The 8-bytes-at-a-time string scan: a control character, DEL or a byte
+ * beyond ASCII at any offset of a long string takes the token off the fast
+ * path (jansson then refuses the control character; DEL and UTF-8 are JSON
+ * but not base64). */
+static void test_scan_offsets(void **state)
+{
+	struct ctx *c = *state;
+	struct verify_webeid_result r;
+	c->opts.nonces = NULL;
+	X509 *cert = vt_load_cert(vt_fix("fisica.crt.pem"));
+	EVP_PKEY *key = vt_load_key(vt_fix("fisica.key.pem"), NULL);
+	char *tok = vt_token("web-eid:1.0", cert, key, "RS256", ORIGIN, c->nonce);
+	char *cp = strstr(tok, "\"unverifiedCertificate\":\"");
+	assert_non_null(cp);
+	size_t at = (size_t)(cp - tok) + strlen("\"unverifiedCertificate\":\"");
+	static const struct { char ch; int rc; } bad[] = {
+		{ '\x01', VERIFY_ERR_TOKEN_JSON }, { '\x1f', VERIFY_ERR_TOKEN_JSON },
+		{ '\x7f', VERIFY_ERR_TOKEN_BASE64 }, { ' ', VERIFY_ERR_TOKEN_BASE64 },
+		{ '!', VERIFY_ERR_TOKEN_BASE64 }, { '~', VERIFY_ERR_TOKEN_BASE64 },
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		for (size_t off = 0; off < 24; off++) {
+			char *t = strdup(tok);
+			t[at + 100 + off] = bad[k].ch;
+			assert_int_equal(verify_webeid_token(t, strlen(t), &c->opts, &r), bad[k].rc);
+			free(t);
+		}
+	}
+	/* a two-byte UTF-8 character (valid JSON) */
+	for (size_t off = 0; off < 16; off++) {
+		char *t = strdup(tok);
+		t[at + 200 + off] = (char)0xc3;
+		t[at + 201 + off] = (char)0xb1;
+		assert_int_equal(verify_webeid_token(t, strlen(t), &c->opts, &r), VERIFY_ERR_TOKEN_BASE64);
+		free(t);
+	}
+	/* the string ending at every offset within a block of eight */
+	for (size_t off = 0; off < 16; off++) {
+		char *t = strdup(tok);
+		t[at + 300 + off] = '"';
+		assert_int_equal(verify_webeid_token(t, strlen(t), &c->opts, &r), VERIFY_ERR_TOKEN_JSON);
+		free(t);
+	}
+	assert_int_equal(verify_webeid_token(tok, strlen(tok), &c->opts, &r), VERIFY_OK);
+	verify_webeid_result_clear(&r);
+	free(tok);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +657,9 @@ int main(void)
 		T(test_wrong_algorithm),
 		T(test_malformed),
 		T(test_sat_efirma),
+		T(test_cache_dates),
+		T(test_cache_same_subject),
+		T(test_scan_offsets),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
