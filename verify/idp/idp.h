@@ -30,6 +30,7 @@ struct idp_ctx {
 	struct verify_nonce_store nonces;   /* on the store (idp_nonce.c) */
 	struct verify_webauthn_rp rp;
 	struct verify_ocsp_opts ocsp;       /* when ocsp_enabled (idp_ocsp.c) */
+	STACK_OF(X509) *ocsp_responders;    /* "ocsp_responders", ocsp.responders */
 	bool ocsp_enabled;
 };
 

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "log.h"
 #include "secmem.h"
+#include "verify_errors.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -143,6 +144,9 @@ int idp_config_parse(struct idp_config *c, const char *text, size_t len)
 			rc = set_str_list(c->trusted_cas, IDP_MAX_CAS, &c->n_trusted_cas, v, key);
 		else if (!strcmp(key, "ocsp_url"))
 			rc = set_str(&c->ocsp_url, v, key);
+		else if (!strcmp(key, "ocsp_responders"))
+			rc = set_str_list(c->ocsp_responders, IDP_MAX_OCSP_RESPONDERS,
+					  &c->n_ocsp_responders, v, key);
 		else if (!strcmp(key, "tls_cert"))
 			rc = set_str(&c->tls_cert, v, key);
 		else if (!strcmp(key, "tls_key"))
@@ -188,6 +192,10 @@ int idp_config_parse(struct idp_config *c, const char *text, size_t len)
 	json_decref(root);
 	if (!rc && !c->tls_cert != !c->tls_key) {
 		llv_error("config: tls_cert y tls_key van juntos");
+		rc = -1;
+	}
+	if (!rc && c->n_ocsp_responders && !c->ocsp_url) {
+		llv_error("config: ocsp_responders necesita ocsp_url");
 		rc = -1;
 	}
 	return rc;
@@ -294,6 +302,8 @@ void idp_config_free(struct idp_config *c)
 		free(c->origins[i]);
 	for (i = 0; i < c->n_trusted_cas; i++)
 		free(c->trusted_cas[i]);
+	for (i = 0; i < c->n_ocsp_responders; i++)
+		free(c->ocsp_responders[i]);
 	for (i = 0; i < IDP_MAX_CLIENTS; i++) {
 		struct idp_client *cl = &c->clients[i];
 		free(cl->client_id);
@@ -305,4 +315,29 @@ void idp_config_free(struct idp_config *c)
 			free(cl->redirect_uris[j]);
 	}
 	memset(c, 0, sizeof(*c));
+}
+
+int idp_config_ocsp_opts(const struct idp_config *c, struct verify_ocsp_opts *o,
+			 STACK_OF(X509) **responders)
+{
+	STACK_OF(X509) *list = NULL;
+	memset(o, 0, sizeof(*o));
+	*responders = NULL;
+	if (!c->ocsp_url)
+		return 1;
+	for (size_t i = 0; i < c->n_ocsp_responders; i++) {
+		int vrc = verify_ocsp_responders_add_file(&list, c->ocsp_responders[i]);
+		if (vrc != VERIFY_OK) {
+			llv_error("config: respondedor OCSP %s: %s", c->ocsp_responders[i],
+				  verify_strerror(vrc));
+			sk_X509_pop_free(list, X509_free);
+			return -1;
+		}
+	}
+	o->responder_url = c->ocsp_url;
+	o->skew_seconds = 300;
+	o->max_age_seconds = 0;
+	o->responders = list;
+	*responders = list;
+	return 0;
 }

@@ -9,6 +9,9 @@
  *   "allowed_origins": ["https://idp.example.gob.mx"],
  *   "trusted_cas": ["/etc/llavero/ac-uat.pem"],  e.firma issuers (PEM/DER)
  *   "ocsp_url": "http://127.0.0.1:8888",       OCSP responder (optional)
+ *   "ocsp_responders": ["/etc/llavero/ocsp.ac5_sat.cer"]  pre-approved OCSP
+ *                                 responder certificates (PEM/DER, each with
+ *                                 id-kp-OCSPSigning); needs ocsp_url
  *   "tls_cert": "cert.pem", "tls_key": "key.pem"  serve HTTPS (PEM files);
  *                                 the default origin becomes https://localhost:PORT
  *   "clients": [{"client_id": "portal", "client_secret": "s3cr3t" (optional:
@@ -26,6 +29,8 @@
 #ifndef LLAVERO_IDP_CONFIG_H
 #define LLAVERO_IDP_CONFIG_H
 
+#include "verify_ocsp.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,6 +38,7 @@
 #define IDP_MAX_REDIRECTS 8
 #define IDP_MAX_ORIGINS 8
 #define IDP_MAX_CAS 16
+#define IDP_MAX_OCSP_RESPONDERS 16
 
 struct idp_client {
 	char *client_id;
@@ -51,6 +57,8 @@ struct idp_config {
 	char *trusted_cas[IDP_MAX_CAS];
 	size_t n_trusted_cas;
 	char *ocsp_url;
+	char *ocsp_responders[IDP_MAX_OCSP_RESPONDERS];   /* certificate files */
+	size_t n_ocsp_responders;
 	char *tls_cert;              /* PEM paths: serve HTTPS */
 	char *tls_key;
 	struct idp_client clients[IDP_MAX_CLIENTS];
@@ -79,5 +87,15 @@ int idp_config_finish(struct idp_config *c, unsigned port);
 const struct idp_client *idp_config_client(const struct idp_config *c, const char *client_id);
 bool idp_config_origin_allowed(const struct idp_config *c, const char *origin);
 void idp_config_free(struct idp_config *c);
+
+/* The OCSP options llavero-idp hands libllavero-verify for this config
+ * (without the transport, which idp_ocsp.c adds): responder URL, clock skew,
+ * and the "ocsp_responders" certificates loaded with
+ * verify_ocsp_responders_add_file() into *responders (o->responders points
+ * at it; free with sk_X509_pop_free(*responders, X509_free)). Returns 0,
+ * 1 when the config names no OCSP responder (o zeroed), -1 when a responder
+ * file is unreadable or no OCSP signer (logged; nothing kept). */
+int idp_config_ocsp_opts(const struct idp_config *c, struct verify_ocsp_opts *o,
+			 STACK_OF(X509) **responders);
 
 #endif

@@ -1,7 +1,8 @@
 /* The OCSP transport libllavero-verify asks for: an HTTP POST of the request
  * (application/ocsp-request) to the configured responder with libcurl,
  * bounded in time and size. SAT's e.firma certificates carry no OCSP URL, so
- * the responder always comes from the config ("ocsp_url"). */
+ * the responder always comes from the config ("ocsp_url"); pre-approved
+ * responder certificates from "ocsp_responders" (idp_config_ocsp_opts). */
 #include "idp.h"
 
 #include "log.h"
@@ -62,16 +63,22 @@ static int transport(void *ctx, const char *url, const uint8_t *req, size_t req_
 
 int idp_ocsp_init(struct idp_ctx *ctx)
 {
-	if (!ctx->cfg.ocsp_url)
-		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	/* URL, skew and the pre-approved responders ("ocsp_responders"). */
+	int rc = idp_config_ocsp_opts(&ctx->cfg, &ctx->ocsp, &ctx->ocsp_responders);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		sk_X509_pop_free(ctx->ocsp_responders, X509_free);
+		ctx->ocsp_responders = NULL;
+		ctx->ocsp.responders = NULL;
 		return -1;
-	ctx->ocsp.responder_url = ctx->cfg.ocsp_url;
+	}
 	ctx->ocsp.transport = transport;
 	ctx->ocsp.transport_ctx = ctx;
-	ctx->ocsp.skew_seconds = 300;
-	ctx->ocsp.max_age_seconds = 0;
 	ctx->ocsp_enabled = true;
+	if (ctx->ocsp_responders)
+		llv_info("config: %d certificado(s) de respondedor OCSP preaprobado(s)",
+			 sk_X509_num(ctx->ocsp_responders));
 	return 0;
 }
 
@@ -80,4 +87,7 @@ void idp_ocsp_cleanup(struct idp_ctx *ctx)
 	if (ctx->ocsp_enabled)
 		curl_global_cleanup();
 	ctx->ocsp_enabled = false;
+	sk_X509_pop_free(ctx->ocsp_responders, X509_free);
+	ctx->ocsp_responders = NULL;
+	ctx->ocsp.responders = NULL;
 }

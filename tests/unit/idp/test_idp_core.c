@@ -15,6 +15,12 @@
 #include "idp_webauthn.h"
 #include "json.h"
 #include "log.h"
+#include "verify_errors.h"
+#include "vt_util.h"
+
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -119,6 +125,147 @@ static void test_config(void **state)
 		assert_int_equal(idp_config_parse(&c, bad[i], strlen(bad[i])), -1);
 		idp_config_free(&c);
 	}
+}
+
+/* "ocsp_responders": pre-approved OCSP responder certificates (SAT's
+ * ocsp.acN_sat.cer) reach the verify options llavero-idp uses; a response
+ * signed by one, not carrying the certificate and not issued by the leaf's
+ * CA, is accepted with the config and refused without it. */
+static X509 *self_signed_responder(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"OCSP preaprobado", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_NAME_free(n);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "OCSPSigning");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, key, EVP_sha256());
+	return x;
+}
+
+/* A "good" answer about leaf signed by signer, without its certificate,
+ * checked against the request with the options o. */
+static int ocsp_answer(X509 *leaf, X509 *issuer, X509 *signer, EVP_PKEY *signer_key,
+		       const struct verify_ocsp_opts *o)
+{
+	time_t now = time(NULL);
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_request_add0_id(req, OCSP_cert_to_id(NULL, leaf, issuer));
+	OCSP_request_add1_nonce(req, NULL, 16);
+	unsigned char *req_der = NULL, *resp_der = NULL;
+	int req_len = i2d_OCSP_REQUEST(req, &req_der);
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	ASN1_TIME *tu = ASN1_TIME_adj(NULL, now, 0, -60), *nu = ASN1_TIME_adj(NULL, now, 0, 3600);
+	OCSP_CERTID *cid = OCSP_cert_to_id(NULL, leaf, issuer);
+	OCSP_basic_add1_status(bs, cid, V_OCSP_CERTSTATUS_GOOD, -1, NULL, tu, nu);
+	OCSP_copy_nonce(bs, req);
+	assert_int_equal(OCSP_basic_sign(bs, signer, signer_key, EVP_sha256(), NULL, OCSP_NOCERTS), 1);
+	assert_true(sk_X509_num(OCSP_resp_get0_certs(bs)) <= 0);   /* no certificate carried */
+	OCSP_RESPONSE *r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+	int resp_len = i2d_OCSP_RESPONSE(r, &resp_der);
+	int rc = verify_ocsp_check_response(leaf, issuer, req_der, (size_t)req_len, resp_der,
+					    (size_t)resp_len, o, now);
+	OPENSSL_free(req_der);
+	OPENSSL_free(resp_der);
+	OCSP_RESPONSE_free(r);
+	OCSP_BASICRESP_free(bs);
+	OCSP_REQUEST_free(req);
+	OCSP_CERTID_free(cid);
+	ASN1_TIME_free(tu);
+	ASN1_TIME_free(nu);
+	return rc;
+}
+
+static void test_config_ocsp_responders(void **state)
+{
+	(void)state;
+	assert_non_null(vt_fixtures());
+	X509 *leaf = vt_load_cert(vt_fix("fisica.crt.pem"));
+	X509 *issuer = vt_load_cert(vt_fix("ca-issuer.crt.pem"));
+	EVP_PKEY *rkey = EVP_EC_gen("P-256");
+	X509 *resp_cert = self_signed_responder(rkey);
+	char path[] = "/tmp/idp-ocsp-resp.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_int_equal(PEM_write_X509(f, resp_cert), 1);
+	fclose(f);
+
+	struct idp_config c;
+	struct verify_ocsp_opts o;
+	STACK_OF(X509) *list = NULL;
+	char text[512];
+
+	/* configured: accepted */
+	snprintf(text, sizeof(text),
+		 "{\"ocsp_url\":\"http://127.0.0.1:1/\",\"ocsp_responders\":[\"%s\"]}", path);
+	idp_config_defaults(&c);
+	assert_int_equal(idp_config_parse(&c, text, strlen(text)), 0);
+	assert_int_equal(c.n_ocsp_responders, 1);
+	assert_int_equal(idp_config_ocsp_opts(&c, &o, &list), 0);
+	assert_non_null(list);
+	assert_ptr_equal(o.responders, list);
+	assert_int_equal(sk_X509_num(list), 1);
+	assert_string_equal(o.responder_url, "http://127.0.0.1:1/");
+	assert_int_equal(ocsp_answer(leaf, issuer, resp_cert, rkey, &o), VERIFY_OK);
+	sk_X509_pop_free(list, X509_free);
+	idp_config_free(&c);
+
+	/* not configured: the same answer is refused */
+	snprintf(text, sizeof(text), "{\"ocsp_url\":\"http://127.0.0.1:1/\"}");
+	idp_config_defaults(&c);
+	assert_int_equal(idp_config_parse(&c, text, strlen(text)), 0);
+	assert_int_equal(idp_config_ocsp_opts(&c, &o, &list), 0);
+	assert_null(list);
+	assert_null(o.responders);
+	assert_int_equal(ocsp_answer(leaf, issuer, resp_cert, rkey, &o), VERIFY_ERR_OCSP_RESPONDER);
+	idp_config_free(&c);
+
+	/* no ocsp_url: no OCSP at all */
+	idp_config_defaults(&c);
+	assert_int_equal(idp_config_ocsp_opts(&c, &o, &list), 1);
+	idp_config_free(&c);
+
+	/* a CA certificate (no id-kp-OCSPSigning) or a missing file: refused */
+	const char *bad_files[] = { vt_fix("ca-issuer.crt.pem"), "/nonexistent/ocsp.cer" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text),
+			 "{\"ocsp_url\":\"http://127.0.0.1:1/\",\"ocsp_responders\":[\"%s\",\"%s\"]}",
+			 path, bad_files[i]);
+		idp_config_defaults(&c);
+		assert_int_equal(idp_config_parse(&c, text, strlen(text)), 0);
+		assert_int_equal(idp_config_ocsp_opts(&c, &o, &list), -1);
+		assert_null(list);
+		idp_config_free(&c);
+	}
+	/* shapes: a list of texts, and only with ocsp_url */
+	static const char *const bad[] = {
+		"{\"ocsp_url\":\"http://x/\",\"ocsp_responders\":\"a.cer\"}",
+		"{\"ocsp_url\":\"http://x/\",\"ocsp_responders\":[1]}",
+		"{\"ocsp_responders\":[\"a.cer\"]}",
+		"{\"ocsp_url\":\"http://x/\",\"ocsp_responder\":[\"a.cer\"]}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		idp_config_defaults(&c);
+		assert_int_equal(idp_config_parse(&c, bad[i], strlen(bad[i])), -1);
+		idp_config_free(&c);
+	}
+	unlink(path);
+	X509_free(resp_cert);
+	EVP_PKEY_free(rkey);
+	X509_free(leaf);
+	X509_free(issuer);
 }
 
 static json_t *parse(const char *t)
@@ -324,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_form_too_many),
 		cmocka_unit_test(test_pkce),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_config_ocsp_responders),
 		cmocka_unit_test(test_credential_json),
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_hash),
