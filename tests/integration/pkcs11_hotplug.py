@@ -17,8 +17,23 @@
 # (an e.firma file slot) keep working throughout. With a USB reader, libudev
 # hot plug adds or removes it without a restart; the module takes the same
 # path (SCardListReaders on C_GetSlotList(NULL)).
+#
+# libifdvpcd limitation: one loaded copy of the driver keeps one connection
+# per slot number (Lun & 0xFFFF), so two reader.conf entries with the same
+# LIBPATH share it: the second entry's CHANNELID replaces the first's, the
+# polling threads of both readers use the second port, and when both see the
+# card connect one accept()s it and the other blocks in accept() for ever
+# holding its reader's lock (every PC/SC call on that reader then hangs; the
+# first port is never accepted). So the added reader loads its own copy of
+# the driver (another path is another dlopen instance).
+#
+# Every step runs under a watchdog (a separate process): a step that does not
+# finish in time fails naming the step, with the Python stack of where it was.
+import faulthandler
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -31,7 +46,61 @@ port_b = port + 10
 vcard = os.environ["LLAVERO_VCARD"]
 logdir = os.environ["LLAVERO_HARNESS_LOG"]
 ENDED = (PyKCS11.CKR_DEVICE_REMOVED, PyKCS11.CKR_SESSION_HANDLE_INVALID)
+VPCD = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
+vpcd_b = os.path.join(os.environ["WORK"], "libifdvpcd-b.so")
 procs = {}
+
+# The watchdog: told "STEP SECONDS NAME" at each step (and the PIDs of the
+# processes this script started), it prints which step overran, makes this
+# process dump its stack (SIGUSR1, faulthandler: works while blocked in C),
+# stops those processes and kills this one. Nothing is blocking for ever.
+WATCHDOG = r'''
+import os, select, signal, sys, time
+parent, name, deadline, pids = os.getppid(), None, None, set()
+while True:
+    t = None if deadline is None else max(0, deadline - time.monotonic())
+    if select.select([sys.stdin], [], [], t)[0]:
+        line = sys.stdin.readline()
+        if not line:
+            sys.exit(0)
+        w = line.split(None, 2)
+        if w[0] == "STEP":
+            deadline, name = time.monotonic() + float(w[1]), w[2].strip()
+        elif w[0] == "PID":
+            pids.add(int(w[1]))
+        elif w[0] == "GONE":
+            pids.discard(int(w[1]))
+        continue
+    print("FAIL: step '%s' did not finish in time; stack of the stalled client:" % name,
+          file=sys.stderr, flush=True)
+    os.kill(parent, signal.SIGUSR1)
+    time.sleep(1)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    os.kill(parent, signal.SIGKILL)
+    sys.exit(1)
+'''
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+watchdog = subprocess.Popen([sys.executable, "-c", WATCHDOG], stdin=subprocess.PIPE, text=True)
+
+
+def step(name, seconds=30):
+    watchdog.stdin.write("STEP %d %s\n" % (seconds, name))
+    watchdog.stdin.flush()
+
+
+def started(p):
+    watchdog.stdin.write("PID %d\n" % p.pid)
+    watchdog.stdin.flush()
+    return p
+
+
+def reaped(p):
+    watchdog.stdin.write("GONE %d\n" % p.pid)
+    watchdog.stdin.flush()
 
 
 def fail(msg):
@@ -44,7 +113,11 @@ def ok(msg):
 
 
 def readers():
-    out = subprocess.run(["opensc-tool", "-l"], capture_output=True, text=True).stdout
+    try:
+        out = subprocess.run(["opensc-tool", "-l"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except subprocess.TimeoutExpired:
+        fail("opensc-tool -l did not answer in 10 s (pcscd stuck on a reader)")
     r = {}
     for line in out.splitlines():
         m = re.match(r"^\d+\s+(Yes|No)\s+(.*\S)\s*$", line)
@@ -54,26 +127,29 @@ def readers():
 
 
 def wait_readers(pred, what):
-    for _ in range(200):
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
         r = readers()
         if pred(r):
             time.sleep(0.3)   # pcscd says "present" a moment before power-up
             return r
         time.sleep(0.1)
-    fail("readers did not become %s: %s" % (what, readers()))
+    fail("readers did not become %s in 20 s: %s" % (what, readers()))
 
 
 def write_conf(with_b):
     for f in os.listdir(confdir):
         os.unlink(os.path.join(confdir, f))
-    entries = [("vpcd", "Virtual PCD", port)]
+    entries = [("vpcd", "Virtual PCD", port, VPCD)]
     if with_b:
-        entries.append(("vpcd-b", "Virtual PCD B", port_b))
-    for fname, name, p in entries:
+        # its own copy of the driver: see libifdvpcd limitation at the top
+        shutil.copyfile(VPCD, vpcd_b)
+        entries.append(("vpcd-b", "Virtual PCD B", port_b, vpcd_b))
+    for fname, name, p, lib_path in entries:
         with open(os.path.join(confdir, fname), "w") as f:
             f.write('FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%04X\n'
-                    "LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\n"
-                    "CHANNELID    0x%04X\n" % (name, p, p))
+                    "LIBPATH      %s\n"
+                    "CHANNELID    0x%04X\n" % (name, p, lib_path, p))
 
 
 def stop(pid):
@@ -95,11 +171,12 @@ def restart_pcscd():
     if old:
         old.terminate()
         old.wait(10)
+        reaped(old)
     else:
         stop(int(os.environ["LLAVERO_PCSCD_PID"]))
     log = open(os.path.join(logdir, "pcscd-hotplug.log"), "a")
-    procs["pcscd"] = subprocess.Popen(["pcscd", "-f", "-d", "-c", confdir],
-                                      stdout=log, stderr=subprocess.STDOUT)
+    procs["pcscd"] = started(subprocess.Popen(["pcscd", "-f", "-d", "-c", confdir],
+                                              stdout=log, stderr=subprocess.STDOUT))
 
 
 def slots(present=False):
@@ -129,9 +206,11 @@ def ended(s, what):
 
 
 lib = PyKCS11.PyKCS11Lib()
+step("C_Initialize")
 lib.load(module)
 try:
     A = "Virtual PCD 00 00"
+    step("start: slots, an e.firma session and a card session sign")
     s0 = slots()
     if A not in s0 or "Virtual PCD 00 01" not in s0:
         fail("readers at start: %s" % s0)
@@ -146,13 +225,15 @@ try:
 
     # 1. a reader is plugged in (pcscd restarted with one more vpcd reader,
     #    a second card in it)
+    step("plug in: restart pcscd with reader B, start its card")
     write_conf(True)
     restart_pcscd()
-    procs["vcard-b"] = subprocess.Popen(
+    procs["vcard-b"] = started(subprocess.Popen(
         [vcard, "run", "--state", state2, "--port", str(port_b)],
-        stdout=open(os.path.join(logdir, "vcard-b.log"), "a"), stderr=subprocess.STDOUT)
+        stdout=open(os.path.join(logdir, "vcard-b.log"), "a"), stderr=subprocess.STDOUT))
     wait_readers(lambda r: r.get(A) and any(n.startswith("Virtual PCD B") and p
                                             for n, p in r.items()), "A and B with cards")
+    step("plug in: slot list, sessions across the restart, new sessions sign")
     s1 = slots()
     new = {n: i for n, i in s1.items() if n not in s0}
     if not any(n.startswith("Virtual PCD B") for n in new):
@@ -174,13 +255,16 @@ try:
        "one on the same slot ID and one on the new reader's card sign" % (new, old))
 
     # 2. the reader is removed again
+    step("remove: restart pcscd without reader B, stop its card")
     write_conf(False)
     restart_pcscd()
     vb = procs.pop("vcard-b")
     vb.terminate()
     vb.wait(10)
+    reaped(vb)
     wait_readers(lambda r: r.get(A) and not any(n.startswith("Virtual PCD B") for n in r),
                  "A only")
+    step("remove: slot list, sessions across the restart, a new session signs")
     s2 = slots()
     if any(n.startswith("Virtual PCD B") for n in s2):
         fail("the removed reader is still listed: %s" % s2)
@@ -197,8 +281,12 @@ try:
     ok("reader removed: its slots are gone from C_GetSlotList, its session got %s; the other "
        "IDs are unchanged, the e.firma session kept signing, the card session got %s and a new "
        "one on the same slot ID signs" % (gone, old))
+    step("C_Finalize")
     lib.lib.C_Finalize()
 finally:
+    step("stop pcscd and the second card", 20)
     for p in procs.values():
         p.terminate()
         p.wait(10)
+    watchdog.stdin.close()
+    watchdog.wait(5)
