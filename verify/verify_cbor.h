@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Not part of libllavero-verify.so's exported API. */
+#pragma GCC visibility push(hidden)
+
 /* Decodes exactly one item at data; *consumed gets its size. NULL when
  * malformed, nested deeper than 16 or (with exact) followed by more bytes. */
 cbor_item_t *verify_cbor_load(const uint8_t *data, size_t len, bool exact, size_t *consumed);
@@ -21,5 +24,7 @@ bool verify_cbor_map_ok(const cbor_item_t *map);
 /* Definite byte string / text string contents; -1 otherwise. */
 int verify_cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len);
 bool verify_cbor_text_is(const cbor_item_t *item, const char *s);
+
+#pragma GCC visibility pop
 
 #endif
