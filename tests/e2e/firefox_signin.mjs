@@ -40,7 +40,10 @@ try {
   // 2. "Entrar con e.firma": the agent asks the PIN (scripted), the card signs.
   let shown = pinentryScript(T, [`pin ${VCARD_PIN}`]);
   await evaluate(bidi, tab, () => { document.getElementById('btn-efirma').click(); return true; });
-  await waitInPage(bidi, tab, () => /\/demo$/.test(location.pathname) && !!document.getElementById('demo-rfc'), 60000);
+  // The portal's elements exist before its deferred scripts (llavero.js) have
+  // run: wait for both, or the signing step below races window.llavero.
+  await waitInPage(bidi, tab, () => /\/demo$/.test(location.pathname) && !!document.getElementById('demo-rfc')
+    && document.readyState === 'complete' && !!window.llavero, 60000);
   const d = await identity(tab);
   ok(d.rfc === fx.FIX_FISICA_RFC && d.curp === fx.FIX_FISICA_CURP,
     `the portal shows the e.firma's RFC ${d.rfc} and CURP ${d.curp}`, d);
