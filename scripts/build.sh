@@ -6,4 +6,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${LLAVERO_BUILD_DIR:-$ROOT/build}
 "$ROOT/scripts/deps.sh"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" >/dev/null || cmake --build "$BUILD" -j1
+# Progress lines go to /dev/null; compiler errors arrive on stderr. No serial
+# retry: a build that fails in parallel is a bug in the build to fix, not hide.
+cmake --build "$BUILD" -j"$(nproc)" >/dev/null
