@@ -28,6 +28,106 @@ typedef CK_INTERFACE_PTR *CK_INTERFACE_PTR_PTR;
 #define CKR_OPERATION_CANCEL_FAILED 0x202UL
 #endif
 
+/* The function-list members in the standard's order, as X-macros: the 2.40
+ * list (CK_FUNCTION_LIST) and what 3.0 appends to it. p11_interface.c fills
+ * both of its tables from these, and CK_FUNCTION_LIST_3_0 below is laid out
+ * from them, so the three cannot drift apart. */
+#define LLV_P11_FUNCTIONS_2_40(X) \
+	X(C_Initialize) \
+	X(C_Finalize) \
+	X(C_GetInfo) \
+	X(C_GetFunctionList) \
+	X(C_GetSlotList) \
+	X(C_GetSlotInfo) \
+	X(C_GetTokenInfo) \
+	X(C_GetMechanismList) \
+	X(C_GetMechanismInfo) \
+	X(C_InitToken) \
+	X(C_InitPIN) \
+	X(C_SetPIN) \
+	X(C_OpenSession) \
+	X(C_CloseSession) \
+	X(C_CloseAllSessions) \
+	X(C_GetSessionInfo) \
+	X(C_GetOperationState) \
+	X(C_SetOperationState) \
+	X(C_Login) \
+	X(C_Logout) \
+	X(C_CreateObject) \
+	X(C_CopyObject) \
+	X(C_DestroyObject) \
+	X(C_GetObjectSize) \
+	X(C_GetAttributeValue) \
+	X(C_SetAttributeValue) \
+	X(C_FindObjectsInit) \
+	X(C_FindObjects) \
+	X(C_FindObjectsFinal) \
+	X(C_EncryptInit) \
+	X(C_Encrypt) \
+	X(C_EncryptUpdate) \
+	X(C_EncryptFinal) \
+	X(C_DecryptInit) \
+	X(C_Decrypt) \
+	X(C_DecryptUpdate) \
+	X(C_DecryptFinal) \
+	X(C_DigestInit) \
+	X(C_Digest) \
+	X(C_DigestUpdate) \
+	X(C_DigestKey) \
+	X(C_DigestFinal) \
+	X(C_SignInit) \
+	X(C_Sign) \
+	X(C_SignUpdate) \
+	X(C_SignFinal) \
+	X(C_SignRecoverInit) \
+	X(C_SignRecover) \
+	X(C_VerifyInit) \
+	X(C_Verify) \
+	X(C_VerifyUpdate) \
+	X(C_VerifyFinal) \
+	X(C_VerifyRecoverInit) \
+	X(C_VerifyRecover) \
+	X(C_DigestEncryptUpdate) \
+	X(C_DecryptDigestUpdate) \
+	X(C_SignEncryptUpdate) \
+	X(C_DecryptVerifyUpdate) \
+	X(C_GenerateKey) \
+	X(C_GenerateKeyPair) \
+	X(C_WrapKey) \
+	X(C_UnwrapKey) \
+	X(C_DeriveKey) \
+	X(C_SeedRandom) \
+	X(C_GenerateRandom) \
+	X(C_GetFunctionStatus) \
+	X(C_CancelFunction) \
+	X(C_WaitForSlotEvent)
+
+#define LLV_P11_FUNCTIONS_3_0_ADDED(X) \
+	X(C_GetInterfaceList) \
+	X(C_GetInterface) \
+	X(C_LoginUser) \
+	X(C_SessionCancel) \
+	X(C_MessageEncryptInit) \
+	X(C_EncryptMessage) \
+	X(C_EncryptMessageBegin) \
+	X(C_EncryptMessageNext) \
+	X(C_MessageEncryptFinal) \
+	X(C_MessageDecryptInit) \
+	X(C_DecryptMessage) \
+	X(C_DecryptMessageBegin) \
+	X(C_DecryptMessageNext) \
+	X(C_MessageDecryptFinal) \
+	X(C_MessageSignInit) \
+	X(C_SignMessage) \
+	X(C_SignMessageBegin) \
+	X(C_SignMessageNext) \
+	X(C_MessageSignFinal) \
+	X(C_MessageVerifyInit) \
+	X(C_VerifyMessage) \
+	X(C_VerifyMessageBegin) \
+	X(C_VerifyMessageNext) \
+	X(C_MessageVerifyFinal)
+
 /* The 3.0 functions, declared the standard's way. */
 #define LLV_P11_DECLARE(name, args) \
 	typedef CK_RV (*CK_##name) args; \
@@ -97,102 +197,13 @@ LLV_P11_DECLARE(C_VerifyMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pP
 LLV_P11_DECLARE(C_MessageVerifyFinal, (CK_SESSION_HANDLE hSession));
 
 /* CK_FUNCTION_LIST_3_0: the 2.40 list, then the 3.0 additions, in order. */
+#define LLV_P11_MEMBER(name) CK_##name name;
 typedef struct CK_FUNCTION_LIST_3_0 {
 	CK_VERSION version;
-	CK_C_Initialize C_Initialize;
-	CK_C_Finalize C_Finalize;
-	CK_C_GetInfo C_GetInfo;
-	CK_C_GetFunctionList C_GetFunctionList;
-	CK_C_GetSlotList C_GetSlotList;
-	CK_C_GetSlotInfo C_GetSlotInfo;
-	CK_C_GetTokenInfo C_GetTokenInfo;
-	CK_C_GetMechanismList C_GetMechanismList;
-	CK_C_GetMechanismInfo C_GetMechanismInfo;
-	CK_C_InitToken C_InitToken;
-	CK_C_InitPIN C_InitPIN;
-	CK_C_SetPIN C_SetPIN;
-	CK_C_OpenSession C_OpenSession;
-	CK_C_CloseSession C_CloseSession;
-	CK_C_CloseAllSessions C_CloseAllSessions;
-	CK_C_GetSessionInfo C_GetSessionInfo;
-	CK_C_GetOperationState C_GetOperationState;
-	CK_C_SetOperationState C_SetOperationState;
-	CK_C_Login C_Login;
-	CK_C_Logout C_Logout;
-	CK_C_CreateObject C_CreateObject;
-	CK_C_CopyObject C_CopyObject;
-	CK_C_DestroyObject C_DestroyObject;
-	CK_C_GetObjectSize C_GetObjectSize;
-	CK_C_GetAttributeValue C_GetAttributeValue;
-	CK_C_SetAttributeValue C_SetAttributeValue;
-	CK_C_FindObjectsInit C_FindObjectsInit;
-	CK_C_FindObjects C_FindObjects;
-	CK_C_FindObjectsFinal C_FindObjectsFinal;
-	CK_C_EncryptInit C_EncryptInit;
-	CK_C_Encrypt C_Encrypt;
-	CK_C_EncryptUpdate C_EncryptUpdate;
-	CK_C_EncryptFinal C_EncryptFinal;
-	CK_C_DecryptInit C_DecryptInit;
-	CK_C_Decrypt C_Decrypt;
-	CK_C_DecryptUpdate C_DecryptUpdate;
-	CK_C_DecryptFinal C_DecryptFinal;
-	CK_C_DigestInit C_DigestInit;
-	CK_C_Digest C_Digest;
-	CK_C_DigestUpdate C_DigestUpdate;
-	CK_C_DigestKey C_DigestKey;
-	CK_C_DigestFinal C_DigestFinal;
-	CK_C_SignInit C_SignInit;
-	CK_C_Sign C_Sign;
-	CK_C_SignUpdate C_SignUpdate;
-	CK_C_SignFinal C_SignFinal;
-	CK_C_SignRecoverInit C_SignRecoverInit;
-	CK_C_SignRecover C_SignRecover;
-	CK_C_VerifyInit C_VerifyInit;
-	CK_C_Verify C_Verify;
-	CK_C_VerifyUpdate C_VerifyUpdate;
-	CK_C_VerifyFinal C_VerifyFinal;
-	CK_C_VerifyRecoverInit C_VerifyRecoverInit;
-	CK_C_VerifyRecover C_VerifyRecover;
-	CK_C_DigestEncryptUpdate C_DigestEncryptUpdate;
-	CK_C_DecryptDigestUpdate C_DecryptDigestUpdate;
-	CK_C_SignEncryptUpdate C_SignEncryptUpdate;
-	CK_C_DecryptVerifyUpdate C_DecryptVerifyUpdate;
-	CK_C_GenerateKey C_GenerateKey;
-	CK_C_GenerateKeyPair C_GenerateKeyPair;
-	CK_C_WrapKey C_WrapKey;
-	CK_C_UnwrapKey C_UnwrapKey;
-	CK_C_DeriveKey C_DeriveKey;
-	CK_C_SeedRandom C_SeedRandom;
-	CK_C_GenerateRandom C_GenerateRandom;
-	CK_C_GetFunctionStatus C_GetFunctionStatus;
-	CK_C_CancelFunction C_CancelFunction;
-	CK_C_WaitForSlotEvent C_WaitForSlotEvent;
-	/* 3.0 */
-	CK_C_GetInterfaceList C_GetInterfaceList;
-	CK_C_GetInterface C_GetInterface;
-	CK_C_LoginUser C_LoginUser;
-	CK_C_SessionCancel C_SessionCancel;
-	CK_C_MessageEncryptInit C_MessageEncryptInit;
-	CK_C_EncryptMessage C_EncryptMessage;
-	CK_C_EncryptMessageBegin C_EncryptMessageBegin;
-	CK_C_EncryptMessageNext C_EncryptMessageNext;
-	CK_C_MessageEncryptFinal C_MessageEncryptFinal;
-	CK_C_MessageDecryptInit C_MessageDecryptInit;
-	CK_C_DecryptMessage C_DecryptMessage;
-	CK_C_DecryptMessageBegin C_DecryptMessageBegin;
-	CK_C_DecryptMessageNext C_DecryptMessageNext;
-	CK_C_MessageDecryptFinal C_MessageDecryptFinal;
-	CK_C_MessageSignInit C_MessageSignInit;
-	CK_C_SignMessage C_SignMessage;
-	CK_C_SignMessageBegin C_SignMessageBegin;
-	CK_C_SignMessageNext C_SignMessageNext;
-	CK_C_MessageSignFinal C_MessageSignFinal;
-	CK_C_MessageVerifyInit C_MessageVerifyInit;
-	CK_C_VerifyMessage C_VerifyMessage;
-	CK_C_VerifyMessageBegin C_VerifyMessageBegin;
-	CK_C_VerifyMessageNext C_VerifyMessageNext;
-	CK_C_MessageVerifyFinal C_MessageVerifyFinal;
+	LLV_P11_FUNCTIONS_2_40(LLV_P11_MEMBER)
+	LLV_P11_FUNCTIONS_3_0_ADDED(LLV_P11_MEMBER)
 } CK_FUNCTION_LIST_3_0;
+#undef LLV_P11_MEMBER
 #endif /* LLAVERO_P11_HAVE_3_0_DECLS */
 
 #endif

@@ -66,6 +66,10 @@ static void test_function_lists(void **state)
 	assert_int_equal(fl->version.minor, 40);
 	assert_ptr_equal(fl->C_Sign, C_Sign);
 	assert_ptr_equal(fl->C_WaitForSlotEvent, C_WaitForSlotEvent);
+	/* every slot of the 2.40 list is filled */
+	fp = (void *const *)&fl->C_Initialize;
+	for (size_t i = 0; i < (sizeof(*fl) - sizeof(CK_VERSION)) / sizeof(void *); i++)
+		assert_non_null(fp[i]);
 
 	assert_int_equal(C_GetInterfaceList(NULL, NULL), CKR_ARGUMENTS_BAD);
 	assert_int_equal(C_GetInterfaceList(NULL, &n), CKR_OK);
@@ -118,6 +122,7 @@ static void test_get_info_versions(void **state)
 	assert_int_equal(C_GetInterface(NULL, NULL, &iface, 0), CKR_OK);
 	assert_int_equal(((CK_FUNCTION_LIST_3_0 *)iface->pFunctionList)->C_GetInfo(&info), CKR_OK);
 	assert_int_equal(info.cryptokiVersion.major, 3);
+	assert_int_equal(info.cryptokiVersion.minor, 0);
 	assert_memory_equal(info.manufacturerID, "Llavero ", 8);
 	assert_int_equal(C_GetInfo(NULL), CKR_ARGUMENTS_BAD);
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
