@@ -144,24 +144,19 @@ static CK_RV op_update(struct p11_sign_op *op, const CK_BYTE *data, CK_ULONG len
 
 /* The bytes to be signed: the hash (hashed mechanisms) or the raw input.
  * For RSA PKCS#1 v1.5 with a hash, the DigestInfo. */
-static CK_RV op_tbs(struct p11_sign_op *op, struct llv_buf *tbs, uint8_t *hash, size_t *hash_len)
+static CK_RV op_tbs(struct p11_sign_op *op, struct llv_buf *tbs)
 {
+	uint8_t hash[EVP_MAX_MD_SIZE];
 	unsigned int hl = 0;
 
-	*hash_len = 0;
 	if (op->md) {
 		if (!EVP_DigestFinal_ex(op->mdctx, hash, &hl))
 			return CKR_GENERAL_ERROR;
-		*hash_len = hl;
 		if (op->key->key_type == CKK_RSA && op->pss_hash == 0)
 			return p11_digest_info(op->md, hash, hl, tbs) ? CKR_GENERAL_ERROR : CKR_OK;
 		llv_buf_put(tbs, hash, hl);
 	} else {
 		llv_buf_put(tbs, op->data.data, op->data.len);
-		if (op->data.len <= EVP_MAX_MD_SIZE) {
-			memcpy(hash, op->data.data, op->data.len);
-			*hash_len = op->data.len;
-		}
 	}
 	return llv_buf_ok(tbs) ? CKR_OK : CKR_HOST_MEMORY;
 }
@@ -193,24 +188,19 @@ static CK_RV encode(struct p11_sign_op *op, const struct llv_buf *tbs, uint8_t *
 	return CKR_OK;
 }
 
-/* Finishes a sign operation (the op is kept on length queries). */
+/* Finishes a sign operation into sig (never NULL: the callers answer length
+ * queries themselves); the op is kept on CKR_BUFFER_TOO_SMALL. */
 static CK_RV sign_final(struct p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len_p,
                         bool *keep)
 {
 	struct p11_sign_op *op = s->sign;
 	struct p11_token *t = s->slot->token;
 	struct llv_buf tbs;
-	uint8_t hash[EVP_MAX_MD_SIZE];
 	uint8_t *block = NULL;
-	size_t hl, blen = 0, need = sig_len(op->key), outl;
+	size_t blen = 0, need = sig_len(op->key), outl;
 	CK_RV rv;
 
 	*keep = false;
-	if (!sig) {
-		*sig_len_p = need;
-		*keep = true;
-		return CKR_OK;
-	}
 	if (*sig_len_p < need) {
 		*sig_len_p = need;
 		*keep = true;
@@ -224,7 +214,7 @@ static CK_RV sign_final(struct p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig
 	block = llv_secure_alloc(1024);
 	if (!block)
 		return CKR_HOST_MEMORY;
-	rv = op_tbs(op, &tbs, hash, &hl);
+	rv = op_tbs(op, &tbs);
 	if (rv == CKR_OK)
 		rv = encode(op, &tbs, block, &blen);
 	if (rv == CKR_OK) {
@@ -244,15 +234,13 @@ static CK_RV sign_final(struct p11_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR sig
 static CK_RV verify_final(struct p11_sign_op *op, const CK_BYTE *sig, CK_ULONG slen)
 {
 	struct llv_buf tbs = LLV_BUF_INIT;
-	uint8_t hash[EVP_MAX_MD_SIZE];
-	size_t hl;
 	EVP_PKEY_CTX *ctx = NULL;
 	CK_RV rv;
 	int ok = 0;
 
 	if (slen != sig_len(op->key))
 		return CKR_SIGNATURE_LEN_RANGE;
-	rv = op_tbs(op, &tbs, hash, &hl);
+	rv = op_tbs(op, &tbs);
 	if (rv != CKR_OK)
 		goto out;
 	ctx = EVP_PKEY_CTX_new(op->key->pub, NULL);
