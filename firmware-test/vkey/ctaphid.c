@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "secmem.h"
 
 enum hid_state { HID_IDLE, HID_RECEIVING, HID_EXECUTING };
 
@@ -69,8 +70,10 @@ void ctaphid_free(struct ctaphid *h)
 {
 	if (h == NULL)
 		return;
-	/* Requests may carry PIN material (clientPIN). */
-	memset(h->payload, 0, sizeof(h->payload));
+	/* Requests may carry PIN material (clientPIN); bytes past h->got are
+	 * already zero (abort_transaction). A plain memset before free() may be
+	 * optimised away. */
+	llv_wipe(h->payload, h->got);
 	free(h);
 }
 
@@ -161,11 +164,12 @@ static bool locked_by_other(struct ctaphid *h, uint32_t cid)
 
 static void abort_transaction(struct ctaphid *h)
 {
+	/* Only the received bytes were written: wipe those, not all 7609. */
+	llv_wipe(h->payload, h->got);
 	h->state = HID_IDLE;
 	h->cid = 0;
 	h->got = 0;
 	h->bcnt = 0;
-	memset(h->payload, 0, sizeof(h->payload));
 }
 
 static void execute(struct ctaphid *h)
