@@ -22,6 +22,7 @@
 #include "hex.h"
 #include "log.h"
 #include "secmem.h"
+#include "tlv.h"
 
 static const uint8_t default_mgmt[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 					  1, 2, 3, 4, 5, 6, 7, 8 };
@@ -122,21 +123,6 @@ out:
 	return rc;
 }
 
-static void put_tlv(struct llv_buf *b, uint8_t tag, const uint8_t *v, size_t n)
-{
-	llv_buf_put_u8(b, tag);
-	if (n < 0x80) {
-		llv_buf_put_u8(b, (uint8_t)n);
-	} else if (n < 0x100) {
-		llv_buf_put_u8(b, 0x81);
-		llv_buf_put_u8(b, (uint8_t)n);
-	} else {
-		llv_buf_put_u8(b, 0x82);
-		llv_buf_put_be16(b, (uint16_t)n);
-	}
-	llv_buf_put(b, v, n);
-}
-
 /* IMPORT ASYMMETRIC KEY data for an RSA key: 01 p 02 q 03 dP 04 dQ 05 qInv. */
 static int rsa_import_data(EVP_PKEY *pk, struct llv_buf *out, uint8_t *alg)
 {
@@ -155,7 +141,7 @@ static int rsa_import_data(EVP_PKEY *pk, struct llv_buf *out, uint8_t *alg)
 		if (EVP_PKEY_get_bn_param(pk, names[i], &bn) != 1 || BN_bn2binpad(bn, v, (int)half) < 0)
 			rc = -1;
 		else
-			put_tlv(out, (uint8_t)(i + 1), v, half);
+			llv_tlv_put(out, (uint8_t)(i + 1), v, half);
 		BN_clear_free(bn);
 	}
 	llv_secure_free(v, half);
@@ -254,7 +240,7 @@ int cli_efirma_main(int argc, char **argv)
 	unsigned char *der = NULL;
 	int dl = i2d_X509(x, &der);
 	struct llv_buf inner = LLV_BUF_INIT;
-	put_tlv(&inner, 0x70, der, (size_t)dl);
+	llv_tlv_put(&inner, 0x70, der, (size_t)dl);
 	llv_buf_put(&inner, (const uint8_t *)"\x71\x01\x00\xFE\x00", 5);
 	OPENSSL_free(der);
 
@@ -319,8 +305,8 @@ int cli_efirma_main(int argc, char **argv)
 			break;
 		}
 		llv_buf_clear(&certobj);
-		put_tlv(&certobj, 0x5C, tag, 3);
-		put_tlv(&certobj, 0x53, inner.data, inner.len);
+		llv_tlv_put(&certobj, 0x5C, tag, 3);
+		llv_tlv_put(&certobj, 0x53, inner.data, inner.len);
 		sw = apdu(&c, 0xDB, 0x3F, 0xFF, certobj.data, certobj.len, NULL);
 		if (sw != 0x9000) {
 			fprintf(stderr, "llavero: PUT DATA %02X: SW %04X\n", slot, sw);
