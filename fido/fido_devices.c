@@ -9,8 +9,9 @@
 
 #define MAX_HID 64
 
-static int add(struct fido_bridge_device **list, size_t *n, size_t *cap,
-	       enum fido_bridge_transport t, const char *prefix, const char *path, const char *product)
+int fido_bridge_device_add(struct fido_bridge_device **list, size_t *n, size_t *cap,
+			   enum fido_bridge_transport t, const char *prefix, const char *path,
+			   const char *product)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 8;
@@ -62,7 +63,8 @@ static int add_socket(struct fido_bridge_device **list, size_t *n, size_t *cap, 
 		llv_info("la llave simulada %s no responde; se omite", path);
 		return FIDO_BRIDGE_OK;
 	}
-	return add(list, n, cap, FIDO_BRIDGE_TRANSPORT_VKEY, "vkey:", path, "llavero-vkey");
+	return fido_bridge_device_add(list, n, cap, FIDO_BRIDGE_TRANSPORT_VKEY, "vkey:", path,
+				      "llavero-vkey");
 }
 
 static char *trim(char *s)
@@ -142,7 +144,8 @@ static int hid_devices(struct fido_bridge_device **list, size_t *n, size_t *cap)
 		snprintf(product, sizeof(product), "%s %s",
 			 fido_dev_info_manufacturer_string(di) ? fido_dev_info_manufacturer_string(di) : "",
 			 fido_dev_info_product_string(di) ? fido_dev_info_product_string(di) : "");
-		r = add(list, n, cap, FIDO_BRIDGE_TRANSPORT_HID, "hid:", fido_dev_info_path(di), trim(product));
+		r = fido_bridge_device_add(list, n, cap, FIDO_BRIDGE_TRANSPORT_HID, "hid:",
+					   fido_dev_info_path(di), trim(product));
 	}
 	fido_dev_info_free(&devlist, MAX_HID);
 	return r;

@@ -16,6 +16,11 @@ extern const fido_dev_io_t fido_bridge_socket_io;
 /* True when something accepts connections on the socket. */
 bool fido_bridge_socket_alive(const char *path);
 
+/* fido_devices.c: appends a device "<prefix><path>" to a growing list. */
+int fido_bridge_device_add(struct fido_bridge_device **list, size_t *n, size_t *cap,
+			   enum fido_bridge_transport t, const char *prefix, const char *path,
+			   const char *product);
+
 /* fido_transport_pcsc.c: CTAP over ISO 7816 on a PC/SC reader (libfido2
  * custom io + transport functions). The io "path" is the reader name. */
 extern const fido_dev_io_t fido_bridge_pcsc_io;

@@ -290,25 +290,6 @@ const fido_dev_transport_t fido_bridge_pcsc_transport = {
 	pcsc_rx, pcsc_tx,
 };
 
-static int add_device(struct fido_bridge_device **list, size_t *n, size_t *cap, const char *reader)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		struct fido_bridge_device *nl = realloc(*list, nc * sizeof(*nl));
-
-		if (nl == NULL)
-			return FIDO_BRIDGE_ERR_INTERNAL;
-		*list = nl;
-		*cap = nc;
-	}
-	memset(&(*list)[*n], 0, sizeof(**list));
-	(*list)[*n].transport = FIDO_BRIDGE_TRANSPORT_PCSC;
-	snprintf((*list)[*n].path, sizeof((*list)[*n].path), "pcsc:%s", reader);
-	snprintf((*list)[*n].product, sizeof((*list)[*n].product), "%s", reader);
-	(*n)++;
-	return FIDO_BRIDGE_OK;
-}
-
 int fido_bridge_pcsc_discover(struct fido_bridge_device **list, size_t *n, size_t *cap)
 {
 	SCARDCONTEXT ctx;
@@ -336,7 +317,8 @@ int fido_bridge_pcsc_discover(struct fido_bridge_device **list, size_t *n, size_
 		if (h == NULL)
 			continue;
 		if (select_fido(h, &sel) == XCHG_OK && sw_ok(&sel))
-			r = add_device(list, n, cap, rd);
+			r = fido_bridge_device_add(list, n, cap, FIDO_BRIDGE_TRANSPORT_PCSC, "pcsc:",
+						   rd, rd);
 		else
 			llv_debug("la tarjeta en %s no tiene applet FIDO", rd);
 		llv_buf_free(&sel);
