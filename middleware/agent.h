@@ -85,6 +85,8 @@ int agent_config_load(struct agent_config *c);
 /* Parses one file into c (missing file: 0). */
 int agent_config_read_file(struct agent_config *c, const char *path);
 void agent_config_free(struct agent_config *c);
+/* Strips leading and trailing white space (in place; returns the start). */
+char *agent_trim(char *s);
 
 /* ---- agent_p11kit.c ----------------------------------------------------- */
 

@@ -41,7 +41,7 @@ static int add_module(struct agent_config *c, const char *path)
 	return 0;
 }
 
-static char *trim(char *s)
+char *agent_trim(char *s)
 {
 	while (isspace((unsigned char)*s))
 		s++;
@@ -68,7 +68,7 @@ int agent_config_read_file(struct agent_config *c, const char *path)
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		char *s = trim(line);
+		char *s = agent_trim(line);
 		if (!*s)
 			continue;
 		char *eq = strchr(s, '=');
@@ -77,7 +77,7 @@ int agent_config_read_file(struct agent_config *c, const char *path)
 			continue;
 		}
 		*eq = '\0';
-		char *key = trim(s), *val = trim(eq + 1);
+		char *key = agent_trim(s), *val = agent_trim(eq + 1);
 		if (strcmp(key, "pkcs11-module") == 0) {
 			/* A file naming modules replaces the earlier list. */
 			if (!modules_reset) {

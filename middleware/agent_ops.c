@@ -159,20 +159,19 @@ int agent_op_authenticate(struct agent_ctx *a, const char *origin, const char *n
 		detail(a, "No hay una tarjeta ni una e.firma con certificado de autenticación");
 		return AGENT_ERR_NO_TOKEN;
 	}
-	const char *algname, *mdname;
+	const char *algname;
 	const EVP_MD *md;
 	enum agent_mech mech;
 	if (c->kind == AGENT_KEY_RSA) {
-		algname = "RS256"; mdname = "SHA-256"; md = EVP_sha256();
+		algname = "RS256"; md = EVP_sha256();
 		mech = AGENT_MECH_SHA256_RSA_PKCS;
 	} else if (c->bits <= 256) {
-		algname = "ES256"; mdname = "SHA-256"; md = EVP_sha256(); mech = AGENT_MECH_ECDSA;
+		algname = "ES256"; md = EVP_sha256(); mech = AGENT_MECH_ECDSA;
 	} else if (c->bits <= 384) {
-		algname = "ES384"; mdname = "SHA-384"; md = EVP_sha384(); mech = AGENT_MECH_ECDSA;
+		algname = "ES384"; md = EVP_sha384(); mech = AGENT_MECH_ECDSA;
 	} else {
-		algname = "ES512"; mdname = "SHA-512"; md = EVP_sha512(); mech = AGENT_MECH_ECDSA;
+		algname = "ES512"; md = EVP_sha512(); mech = AGENT_MECH_ECDSA;
 	}
-	(void)mdname;
 	/* H(origin) || H(nonce); RSA signs it with hash-and-sign, ECDSA gets
 	 * H(H(origin) || H(nonce)) computed here. */
 	uint8_t data[128], digest[64];

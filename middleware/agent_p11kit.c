@@ -13,7 +13,6 @@
  * `trust-policy: yes` modules are skipped (they hold trust anchors, no
  * keys). Reading the files keeps libp11-kit out of the agent (DESIGN.md's
  * dependency list has only p11-kit's pkcs11.h). */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -36,16 +35,6 @@ struct conf {
 	char name[128];    /* file name without .module */
 	char *module;      /* NULL: disabled by a later file */
 };
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
 
 /* Whether a comma/space separated list of program names names us. */
 static bool names_us(const char *list, const char *prog)
@@ -75,7 +64,7 @@ static char *read_conf(const char *path, const char *prog)
 		if (!colon)
 			continue;
 		*colon = '\0';
-		char *key = trim(line), *val = trim(colon + 1);
+		char *key = agent_trim(line), *val = agent_trim(colon + 1);
 		if (strcmp(key, "module") == 0)
 			snprintf(module, sizeof(module), "%s", val);
 		else if (strcmp(key, "trust-policy") == 0)
