@@ -82,7 +82,7 @@ case ${1:-} in
     inside) inside; exit 0 ;;
 esac
 
-[ -r "$OPENSC" ] || { echo "SKIP: $OPENSC not installed (opensc)"; exit 0; }
+[ -r "$OPENSC" ] || { echo "SKIP: $OPENSC not installed (opensc)"; exit 77; }
 command -v jq > /dev/null || fail "jq not installed (scripts/deps.sh)"
 scratch_dir llavero-agent-p11kit
 PW=$SCRATCH
