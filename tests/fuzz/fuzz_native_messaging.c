@@ -2,9 +2,9 @@
  * byte stream as the browser would write it to the agent's stdin: frames are
  * read with the agent's reader (1 KiB limit here, so oversized frames are
  * exercised) and each body goes through agent_handle with a configuration
- * whose PKCS#11 module does not exist and whose pinentry is /bin/false, so
- * every command runs its argument and origin checks and then fails cleanly.
- * Every answer must be a JSON object of bounded size. */
+ * whose PKCS#11 module does not exist (and p11-kit's list off) and whose
+ * pinentry is /bin/false, so every command runs its argument and origin
+ * checks and then fails cleanly. Every answer must be a JSON object of bounded size. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		agent_ctx_init(&a);
 		a.cfg.modules[0] = strdup("/nonexistent/llavero-fuzz.so");
 		a.cfg.n_modules = 1;
+		/* Not p11-kit's modules either (the AUTO fallback when the
+		 * configured one fails): no real token is ever reached. */
+		a.cfg.p11kit = AGENT_P11KIT_OFF;
 		a.cfg.pinentry = strdup("/bin/false");
 		init = 1;
 	}
