@@ -223,9 +223,7 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 	p11_pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), P11_MANUFACTURER);
 	p11_pad(pInfo->libraryDescription, sizeof(pInfo->libraryDescription),
 	        P11_LIBRARY_DESCRIPTION);
-	pInfo->flags = 0;
-	pInfo->libraryVersion.major = 0;
-	pInfo->libraryVersion.minor = 1;
+	pInfo->libraryVersion.minor = 1;   /* 0.1; flags stay 0 */
 	return CKR_OK;
 }
 

@@ -486,8 +486,6 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 			pInfo->flags |= CKF_TOKEN_PRESENT;
 	}
 	p11_unlock(s->lock);
-	pInfo->hardwareVersion.major = 0;
-	pInfo->firmwareVersion.major = 0;
 	return CKR_OK;
 }
 
@@ -539,8 +537,6 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		pInfo->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
 		pInfo->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
 		pInfo->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
-		pInfo->hardwareVersion.major = 0;
-		pInfo->firmwareVersion.major = 0;
 		memset(pInfo->utcTime, ' ', sizeof(pInfo->utcTime));
 		rv = p11_slot_driver_rv(s, t->drv->token_info(t->priv, pInfo));
 		if (rv == CKR_DEVICE_REMOVED)
