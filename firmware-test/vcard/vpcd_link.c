@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ struct link {
 	bool warned_unreachable;
 	uint64_t apdus;           /* APDUs answered (control messages excluded) */
 	uint64_t saves, save_failures, connects;
+	struct llv_buf cmd;       /* the frame being read; reused, wiped after each */
 	struct llv_buf resp;
 	bool holding;             /* resp is an answer held back (cfg->hold_ms) */
 	int64_t hold_until;
@@ -190,6 +192,8 @@ static int read_all(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Header and payload in one sendmsg, so vpcd reads the frame in one go,
+ * without copying the (possibly secret) answer into a scratch buffer. */
 static int send_frame(int fd, const uint8_t *p, size_t n)
 {
 	uint8_t hdr[2];
@@ -199,15 +203,30 @@ static int send_frame(int fd, const uint8_t *p, size_t n)
 	}
 	hdr[0] = (uint8_t)(n >> 8);
 	hdr[1] = (uint8_t)n;
-	/* One buffer, so vpcd reads the frame in one go. */
-	uint8_t *msg = malloc(n + 2);
-	if (msg == NULL)
-		return -1;
-	memcpy(msg, hdr, 2);
-	memcpy(msg + 2, p, n);
-	int rc = write_all(fd, msg, n + 2);
-	free(msg);
-	return rc;
+	struct iovec iov[2] = { { hdr, 2 }, { (void *)p, n } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t left = n + 2;
+	while (left > 0) {
+		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		left -= (size_t)w;
+		/* A short send: move past what went out. */
+		for (size_t k = (size_t)w; k > 0;) {
+			size_t step = k < mh.msg_iov->iov_len ? k : mh.msg_iov->iov_len;
+			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + step;
+			mh.msg_iov->iov_len -= step;
+			k -= step;
+			if (mh.msg_iov->iov_len == 0) {
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			}
+		}
+	}
+	return 0;
 }
 
 static void disconnect(struct link *l, const char *why)
@@ -333,9 +352,17 @@ static void handle_vpcd(struct link *l)
 		return;
 	}
 	len = ((size_t)hdr[0] << 8) | hdr[1];
-	msg = malloc(len ? len : 1);
-	if (msg == NULL || read_all(l->vpcd, msg, len) != 0) {
-		free(msg);
+	/* The command may carry a PIN or a key: read it into the link's secret
+	 * buffer (kept between APDUs, wiped after each) rather than the heap. */
+	llv_buf_clear(&l->cmd);
+	if (!llv_buf_reserve(&l->cmd, len ? len : 1)) {
+		disconnect(l, "sin memoria");
+		return;
+	}
+	l->cmd.len = len;
+	msg = l->cmd.data;
+	if (read_all(l->vpcd, msg, len) != 0) {
+		llv_buf_clear(&l->cmd);
 		disconnect(l, "mensaje incompleto");
 		return;
 	}
@@ -367,7 +394,7 @@ static void handle_vpcd(struct link *l)
 	} else {
 		handle_apdu(l, msg, len);
 	}
-	free(msg);
+	llv_buf_clear(&l->cmd);
 }
 
 /* ---- control channel ------------------------------------------------------ */
@@ -530,6 +557,7 @@ int vpcd_link_run(const struct vpcd_link_config *cfg, struct vcard_card *card)
 	l.inserted = true;
 	l.backoff_ms = BACKOFF_MIN_MS;
 	l.next_try_ms = now_ms();
+	llv_buf_init_secret(&l.cmd);
 	llv_buf_init_secret(&l.resp);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -607,6 +635,7 @@ int vpcd_link_run(const struct vpcd_link_config *cfg, struct vcard_card *card)
 		unlink(cfg->ctl_path);
 	}
 	close(l.sig_fd);
+	llv_buf_free(&l.cmd);
 	llv_buf_free(&l.resp);
 	return 0;
 }
