@@ -8,7 +8,6 @@
 # missing).
 set -eu
 : "${LLAVERO_SRC:?}" "${LLAVERO_BUILD:?}"
-IDP=$LLAVERO_BUILD/verify/idp/llavero-idp
 E2E=$LLAVERO_SRC/tests/e2e
 
 for c in node npm /usr/bin/chromium; do
@@ -18,27 +17,9 @@ if [ ! -d "$E2E/node_modules/playwright-core" ] || [ ! -d "$E2E/node_modules/@si
     (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-T=$(mktemp -d)
-PID=
-cleanup() {
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$LLAVERO_SRC/tests/integration/idp_lib.sh"
 
-LLAVERO_LOG=info "$IDP" --listen 127.0.0.1:0 --db "$T/idp.db" --port-file "$T/port" 2>"$T/idp.log" &
-PID=$!
-i=0
-while [ ! -s "$T/port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
-        echo "llavero-idp no arrancó:" >&2
-        cat "$T/idp.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+idp_start "$T/port" --db "$T/idp.db"
 PORT=$(cat "$T/port")
 
 rc=0

@@ -16,21 +16,11 @@ if [ -z "${LLAVERO_IDP_OAUTH_NS:-}" ]; then
     LLAVERO_IDP_OAUTH_NS=1 exec unshare $userns -n sh "$0" "$@"
 fi
 ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null || { echo "FALLA: no se pudo levantar lo"; exit 1; }
-IDP=$LLAVERO_BUILD/verify/idp/llavero-idp
 FIXDIR=$LLAVERO_BUILD/fixtures
 sh "$LLAVERO_SRC/tests/fixtures/gen-fixtures.sh" "$FIXDIR" >/dev/null
 . "$FIXDIR/fixtures.env"
 
-T=$(mktemp -d)
-PID=
-OPID=
-cleanup() {
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-    if [ -n "$OPID" ]; then kill "$OPID" 2>/dev/null || true; wait "$OPID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. "$LLAVERO_SRC/tests/integration/idp_lib.sh"
 
 free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -74,19 +64,7 @@ cat > "$T/config.json" <<JSON
   ]
 }
 JSON
-LLAVERO_LOG=info "$IDP" --listen 127.0.0.1:0 --db "$T/idp.db" --config "$T/config.json" \
-    --port-file "$T/port" 2>"$T/idp.log" &
-PID=$!
-i=0
-while [ ! -s "$T/port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
-        echo "llavero-idp no arrancó:" >&2
-        cat "$T/idp.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+idp_start "$T/port" --db "$T/idp.db" --config "$T/config.json"
 PORT=$(cat "$T/port")
 
 rc=0
