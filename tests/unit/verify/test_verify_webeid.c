@@ -634,6 +634,90 @@ static void test_scan_offsets(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* The flat scanner against jansson, byte by byte: every one-byte edit
+ * (replace, insert, delete) of a small token is refused as JSON exactly
+ * when jansson (duplicates refused) refuses it, and otherwise gets the same
+ * answer as the same text pushed onto jansson's path by an escaped unknown
+ * member ("\u007fz"). The values are not a real certificate or signature:
+ * what is compared is which fields each parse reads ("y" edited to "x" is a
+ * duplicate). */
+static int webeid_rc(struct ctx *c, const char *t, size_t n)
+{
+	struct verify_webeid_result r;
+	int rc = verify_webeid_token(t, n, &c->opts, &r);
+	verify_webeid_result_clear(&r);
+	return rc;
+}
+
+static void scan_agree(struct ctx *c, const char *t, size_t n)
+{
+	json_t *j = json_loadb(t, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+	bool object = j && json_is_object(j);
+	json_decref(j);
+	int rc = webeid_rc(c, t, n);
+	if (!object) {
+		if (rc != VERIFY_ERR_TOKEN_JSON)
+			fail_msg("accepted, jansson refuses: %.*s", (int)n, t);
+		return;
+	}
+	if (rc == VERIFY_ERR_TOKEN_JSON)
+		fail_msg("refused, jansson accepts: %.*s", (int)n, t);
+	static const char force[] = "\"\\u007fz\":\"\"";
+	const char *brace = memchr(t, '{', n);
+	assert_non_null(brace);
+	size_t at = (size_t)(brace - t) + 1, k = at;
+	while (k < n && strchr(" \t\r\n", t[k]))
+		k++;
+	bool empty = k < n && t[k] == '}';
+	char *f = malloc(n + sizeof(force) + 1);
+	memcpy(f, t, at);
+	size_t w = at;
+	memcpy(f + w, force, sizeof(force) - 1);
+	w += sizeof(force) - 1;
+	if (!empty)
+		f[w++] = ',';
+	memcpy(f + w, t + at, n - at);
+	w += n - at;
+	int frc = webeid_rc(c, f, w);
+	if (frc != rc)
+		fail_msg("flat %d, jansson %d: %.*s", rc, frc, (int)n, t);
+	free(f);
+}
+
+static void test_scan_agrees_with_jansson(void **state)
+{
+	struct ctx *c = *state;
+	c->opts.nonces = NULL;
+	static const char tmpl[] = "{\"format\":\"web-eid:1.0\",\"unverifiedCertificate\":\"MIIB\","
+				   "\"algorithm\":\"RS256\",\"signature\":\"AAAA\",\"appVersion\":\"x\","
+				   "\"x\":\"\",\"y\":\"\"}";
+	static const char edits[] = "\"\\,:{}[] \t\x01\x7f\xc3u0xa";
+	const size_t n = sizeof(tmpl) - 1;
+	char buf[sizeof(tmpl) + 1];
+	scan_agree(c, tmpl, n);
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n) {
+			/* delete byte i */
+			memcpy(buf, tmpl, i);
+			memcpy(buf + i, tmpl + i + 1, n - i - 1);
+			scan_agree(c, buf, n - 1);
+		}
+		for (const char *e = edits; *e; e++) {
+			/* insert before byte i */
+			memcpy(buf, tmpl, i);
+			buf[i] = *e;
+			memcpy(buf + i + 1, tmpl + i, n - i);
+			scan_agree(c, buf, n + 1);
+			if (i < n) {
+				/* replace byte i */
+				memcpy(buf, tmpl, n);
+				buf[i] = *e;
+				scan_agree(c, buf, n);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +744,7 @@ int main(void)
 		T(test_cache_dates),
 		T(test_cache_same_subject),
 		T(test_scan_offsets),
+		T(test_scan_agrees_with_jansson),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
