@@ -10,6 +10,7 @@
 #include "base64url.h"
 #include "json.h"
 #include "log.h"
+#include "verify_cert.h"
 #include "verify_errors.h"
 #include "verify_webeid.h"
 
@@ -93,7 +94,6 @@ static void claimed_account(json_t *token, char *out, size_t outlen)
 	const char *b64 = NULL;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	const unsigned char *p;
 	X509 *cert;
 	struct verify_identity id;
 
@@ -101,8 +101,7 @@ static void claimed_account(json_t *token, char *out, size_t outlen)
 	if (llv_json_get_str(token, "unverifiedCertificate", &b64) ||
 	    llv_base64_decode(b64, strlen(b64), &der, &len))
 		return;
-	p = der;
-	cert = d2i_X509(NULL, &p, (long)len);
+	cert = verify_cert_parse_der(der, len);
 	if (cert && verify_identity_from_cert(cert, &id) == VERIFY_OK)
 		snprintf(out, outlen, "%s", id.rfc);
 	X509_free(cert);
