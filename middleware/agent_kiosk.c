@@ -19,7 +19,6 @@
  * Private Network Access). Requests are served one at a time. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include <openssl/rand.h>
 
 #include "agent_kiosk.h"
+#include "atomic_file.h"
 #include "buf.h"
 #include "hex.h"
 #include "log.h"
@@ -301,18 +301,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- secret and start-up ---------------------------------------------------- */
 
-static int write_private(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t n = strlen(text);
-	int rc = (fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n) ? 0 : -1;
-	if (close(fd) != 0)
-		rc = -1;
-	return rc;
-}
-
 static int make_secret(void)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
@@ -341,10 +329,10 @@ static int make_secret(void)
 		return -1;
 	llv_hex_encode(rnd, sizeof(rnd), K.secret);
 	llv_wipe(rnd, sizeof(rnd));
-	unlink(secret_path);
+	unlink(secret_path);   /* a new file: mode 0600, whatever an old one had */
 	char line[80];
-	snprintf(line, sizeof(line), "%s\n", K.secret);
-	int rc = write_private(secret_path, line);
+	int ll = snprintf(line, sizeof(line), "%s\n", K.secret);
+	int rc = llv_atomic_write(secret_path, line, (size_t)ll, 0600);
 	llv_wipe(line, sizeof(line));
 	if (rc != 0) {
 		llv_error("kiosk: cannot write %s: %s", secret_path, strerror(errno));
@@ -411,8 +399,8 @@ int agent_kiosk_run(int port_override)
 		status = 1;
 	} else {
 		char p[16];
-		snprintf(p, sizeof(p), "%u\n", K.port);
-		if (write_private(port_path, p) != 0)
+		int pl = snprintf(p, sizeof(p), "%u\n", K.port);
+		if (llv_atomic_write(port_path, p, (size_t)pl, 0600) != 0)
 			llv_warn("kiosk: cannot write %s", port_path);
 		syslog(LOG_INFO, "kiosk mode on 127.0.0.1:%u", K.port);
 		fprintf(stderr, "llavero-agent: modo quiosco en http://127.0.0.1:%u (secreto en %s)\n",
