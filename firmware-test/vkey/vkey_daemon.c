@@ -91,7 +91,6 @@ struct daemon {
 	bool up_waiting;
 	bool touched;
 	bool power_cycle_pending;
-	bool save_failed;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -376,6 +375,16 @@ static void accept_conn(struct daemon *d)
 	close(fd);
 }
 
+/* A report from src: answers to its channel go back to src. */
+static void input_report(struct daemon *d, const uint8_t *r, int src)
+{
+	log_report("<-", r);
+	route_set(d, report_cid(r), src);
+	d->current_src = src;
+	ctaphid_input(d->hid, r, CTAPHID_REPORT_LEN);
+	d->current_src = SRC_NONE;
+}
+
 static void read_conn(struct daemon *d, int i)
 {
 	uint8_t r[CTAPHID_REPORT_LEN + 1];
@@ -392,11 +401,7 @@ static void read_conn(struct daemon *d, int i)
 			 CTAPHID_REPORT_LEN);
 		return;
 	}
-	log_report("<-", r);
-	route_set(d, report_cid(r), i);
-	d->current_src = i;
-	ctaphid_input(d->hid, r, CTAPHID_REPORT_LEN);
-	d->current_src = SRC_NONE;
+	input_report(d, r, i);
 }
 
 static void read_udp(struct daemon *d)
@@ -410,11 +415,7 @@ static void read_udp(struct daemon *d)
 		llv_warn("UDP: datagrama de %zd bytes ignorado (un reporte son %u)", n, CTAPHID_REPORT_LEN);
 		return;
 	}
-	log_report("<-", r);
-	route_set(d, report_cid(r), SRC_UDP);
-	d->current_src = SRC_UDP;
-	ctaphid_input(d->hid, r, CTAPHID_REPORT_LEN);
-	d->current_src = SRC_NONE;
+	input_report(d, r, SRC_UDP);
 }
 
 /* A Unix socket path that may be left over from a process that died: in use
