@@ -115,38 +115,34 @@ inner() {
     ok "pkcs11-tool loop: $outs calls with the card out failed fast (no timeouts), $good before/after signed and verify; $(awk '$3 != $4 || ($3 != "in" && $3 != "out")' "$T/loop.log" | wc -l) calls straddled remove/insert"
 
     # b) one process, many signatures: remove stops it with an error.
-    if [ -x "$BENCH" ]; then
-        printf '123456\n' > "$T/pin"
-        set +e
-        timeout 20 "$BENCH" --module "$P11" --pin-file "$T/pin" --id 01 --mech sha256-rsa \
-            --iterations 1000 > "$T/bench.out" 2> "$T/bench.err" &
-        bpid=$!
-        set -e
-        wait_lines "$T/bench.out" 5 || { cat "$T/bench.out" >&2; fail "p11-sign-bench made no progress"; }
-        "$LLAVERO_VCARD" remove --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "remove failed"
-        set +e
-        wait "$bpid"
-        rc=$?
-        set -e
-        [ $rc -ne 124 ] || fail "p11-sign-bench hung after remove"
-        [ $rc -ne 0 ] || { tail -n 3 "$T/bench.out" >&2; fail "p11-sign-bench finished 1000 rounds with the card out"; }
-        err=$(grep -E -m1 'failed: CKR|no token present|no object of class' "$T/bench.err" || true)
-        [ -n "$err" ] || { tail -n 5 "$T/bench.out" "$T/bench.err" >&2; fail "p11-sign-bench stopped without a PKCS#11 error"; }
-        rounds=$(grep -c '^iter' "$T/bench.out" || true)
-        # The card stays out for a moment, as a hand would keep it: a card
-        # back within one pcscd poll after an exchange was cut is not seen
-        # as a new insertion (pcscd keeps the old, unpowered card).
-        card_state no || fail "the card is still in the reader after remove"
-        sleep 1
-        "$LLAVERO_VCARD" insert --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "insert failed"
-        card_ready || fail "the card did not come back after insert"
-        timeout 20 "$BENCH" --module "$P11" --pin-file "$T/pin" --id 01 --mech sha256-rsa \
-            --iterations 1 --signature-out "$T/bench.sig" > "$T/bench2.out" 2>&1 ||
-            { cat "$T/bench2.out" >&2; fail "p11-sign-bench cannot sign after insert"; }
-        ok "p11-sign-bench: remove after $rounds rounds -> exit $rc ($(echo "$err" | sed 's/^p11-sign-bench: //')); signs again after insert"
-    else
-        echo "note: $BENCH not built; part b skipped"
-    fi
+    printf '123456\n' > "$T/pin"
+    set +e
+    timeout 20 "$BENCH" --module "$P11" --pin-file "$T/pin" --id 01 --mech sha256-rsa \
+        --iterations 1000 > "$T/bench.out" 2> "$T/bench.err" &
+    bpid=$!
+    set -e
+    wait_lines "$T/bench.out" 5 || { cat "$T/bench.out" >&2; fail "p11-sign-bench made no progress"; }
+    "$LLAVERO_VCARD" remove --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "remove failed"
+    set +e
+    wait "$bpid"
+    rc=$?
+    set -e
+    [ $rc -ne 124 ] || fail "p11-sign-bench hung after remove"
+    [ $rc -ne 0 ] || { tail -n 3 "$T/bench.out" >&2; fail "p11-sign-bench finished 1000 rounds with the card out"; }
+    err=$(grep -E -m1 'failed: CKR|no token present|no object of class' "$T/bench.err" || true)
+    [ -n "$err" ] || { tail -n 5 "$T/bench.out" "$T/bench.err" >&2; fail "p11-sign-bench stopped without a PKCS#11 error"; }
+    rounds=$(grep -c '^iter' "$T/bench.out" || true)
+    # The card stays out for a moment, as a hand would keep it: a card
+    # back within one pcscd poll after an exchange was cut is not seen
+    # as a new insertion (pcscd keeps the old, unpowered card).
+    card_state no || fail "the card is still in the reader after remove"
+    sleep 1
+    "$LLAVERO_VCARD" insert --state "$LLAVERO_VCARD_STATE" >/dev/null || fail "insert failed"
+    card_ready || fail "the card did not come back after insert"
+    timeout 20 "$BENCH" --module "$P11" --pin-file "$T/pin" --id 01 --mech sha256-rsa \
+        --iterations 1 --signature-out "$T/bench.sig" > "$T/bench2.out" 2>&1 ||
+        { cat "$T/bench2.out" >&2; fail "p11-sign-bench cannot sign after insert"; }
+    ok "p11-sign-bench: remove after $rounds rounds -> exit $rc ($(echo "$err" | sed 's/^p11-sign-bench: //')); signs again after insert"
 
     # c) kill -9 at random moments during state writes.
     round=1
@@ -210,6 +206,8 @@ if [ "${1:-}" = inner ]; then
 fi
 
 [ -x "$VCARD" ] || fail "llavero-vcard not built: $VCARD"
+# bench/ is built with the tests (CMakeLists.txt): part b never skips.
+[ -x "$BENCH" ] || fail "p11-sign-bench not built: $BENCH"
 scratch_dir llavero-vcard-removal
 WORK=$SCRATCH
 gen_fixtures
