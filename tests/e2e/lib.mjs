@@ -38,10 +38,13 @@ export function ok(cond, what, detail) {
   return cond;
 }
 export function failed() { return failures; }
+// A run that checked nothing fails: the browser or the agent never got to
+// the checks.
 export function done() {
   console.log(`1..${count}`);
   if (failures) console.log(`# ${failures} failed`);
-  process.exitCode = failures ? 1 : 0;
+  if (!count) console.log('# no check ran');
+  process.exitCode = failures || !count ? 1 : 0;
 }
 
 // Writes D/llavero-agent-wrapper.sh: runs `agent` with exactly the
