@@ -31,6 +31,17 @@
 #                          fisica, moral  --efirma .cer .key --password-file
 #                          ec256          --cert DER --key PEM (unencrypted)
 #                          ec384          --cert DER --key .key --password-file
+#   With P11 (a PKCS#11 module), T (a scratch directory) and PIN set:
+#   p11 ARG...           pkcs11-tool --module "$P11" ARG..., bounded by
+#                        timeout ${P11_TIMEOUT:-60}; its stdout+stderr in $T/p11.out
+#   p11_sign ID MECH IN OUT [ARG...]
+#                        p11 --login --pin "$PIN" --sign --id ID --mechanism
+#                        MECH ...; fails (showing $T/p11.out) when it fails or
+#                        writes no signature
+#   p11_sign_inputs      $T/9a.pub $T/9c.pub $T/9d.pub $T/9e.pub: the public keys
+#                        of fisica, moral, ec256, ec384 (the slots of
+#                        vcard_provision 9a:fisica 9c:moral 9d:ec256 9e:ec384);
+#                        $T/doc and its digests $T/doc.sha256, $T/doc.sha384
 #   pcsc_ns STATE [OPTION...] -- CMD...
 #                        CMD under tests/harness/pcsc-ns.sh with the card
 #                        state STATE and LLAVERO_VCARD=$VCARD; OPTIONs are
@@ -137,6 +148,30 @@ vcard_provision() {
             *) fail "vcard_provision: unknown identity in '$_tl_spec'" ;;
         esac || fail "provision $_tl_slot failed"
     done
+}
+
+p11() {
+    timeout "${P11_TIMEOUT:-60}" pkcs11-tool --module "$P11" "$@" > "$T/p11.out" 2>&1
+}
+
+p11_sign() {
+    _tl_id=$1 _tl_mech=$2 _tl_in=$3 _tl_out=$4
+    shift 4
+    rm -f "$_tl_out"
+    p11 --login --pin "$PIN" --sign --id "$_tl_id" --mechanism "$_tl_mech" \
+        --input-file "$_tl_in" --output-file "$_tl_out" "$@" ||
+        { cat "$T/p11.out" >&2; fail "pkcs11-tool --sign --id $_tl_id -m $_tl_mech failed"; }
+    [ -s "$_tl_out" ] || fail "pkcs11-tool -m $_tl_mech wrote no signature"
+}
+
+p11_sign_inputs() {
+    for _tl_s in 9a:"$FIX_FISICA_CER" 9c:"$FIX_MORAL_CER" 9d:"$FIX_EC256_CERT_DER" 9e:"$FIX_EC384_CERT_DER"; do
+        openssl x509 -inform DER -in "${_tl_s#*:}" -pubkey -noout > "$T/${_tl_s%%:*}.pub" ||
+            fail "cannot read the public key of ${_tl_s#*:}"
+    done
+    printf 'Solicitud de trámite 2024-0001: firma de prueba\n' > "$T/doc"
+    openssl dgst -sha256 -binary "$T/doc" > "$T/doc.sha256"
+    openssl dgst -sha384 -binary "$T/doc" > "$T/doc.sha384"
 }
 
 pcsc_ns() {

@@ -18,41 +18,16 @@ VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 PIN=123456
 
-# p11 ARGS...: pkcs11-tool on OpenSC's module, bounded in time; output in
-# $T/p11.out (stdout+stderr).
-p11() {
-    timeout 30 pkcs11-tool --module "$P11" "$@" > "$T/p11.out" 2>&1
-}
-
-# sign ID MECH IN OUT [extra pkcs11-tool args]: logs in and signs.
-sign() {
-    id=$1 mech=$2 in=$3 out=$4
-    shift 4
-    rm -f "$out"
-    p11 --login --pin "$PIN" --sign --id "$id" --mechanism "$mech" \
-        --input-file "$in" --output-file "$out" "$@" ||
-        { cat "$T/p11.out" >&2; fail "pkcs11-tool --sign --id $id -m $mech failed"; }
-    [ -s "$out" ] || fail "pkcs11-tool -m $mech wrote no signature"
-}
+# pkcs11-tool on OpenSC's module (testlib.sh's p11, p11_sign, p11_sign_inputs).
+# shellcheck disable=SC2034  # read by testlib.sh's p11
+P11_TIMEOUT=30
 
 inner() {
     T=$WORK/inner
     mkdir -p "$T"
     # shellcheck disable=SC1091
     . "$FIXDIR/fixtures.env"
-    for s in 9a 9c 9d 9e; do
-        case $s in
-            9a) cer=$FIX_FISICA_CER ;;
-            9c) cer=$FIX_MORAL_CER ;;
-            9d) cer=$FIX_EC256_CERT_DER ;;
-            9e) cer=$FIX_EC384_CERT_DER ;;
-        esac
-        openssl x509 -inform DER -in "$cer" -pubkey -noout > "$T/$s.pub" ||
-            fail "cannot read the public key of $cer"
-    done
-    printf 'Solicitud de trámite 2024-0001: firma de prueba\n' > "$T/doc"
-    openssl dgst -sha256 -binary "$T/doc" > "$T/doc.sha256"
-    openssl dgst -sha384 -binary "$T/doc" > "$T/doc.sha384"
+    p11_sign_inputs
 
     # 1. OpenSC names the card PIV.
     name=$(opensc-tool -n 2>/dev/null | tail -n 1)
@@ -87,54 +62,54 @@ inner() {
         id=${pair%%:*} s=${pair#*:}
         # RSA-PKCS: PKCS#1 v1.5 over caller data (here a DigestInfo would also
         # do; any short data must come back from verifyrecover unchanged).
-        sign "$id" RSA-PKCS "$T/doc.sha256" "$T/sig"
+        p11_sign "$id" RSA-PKCS "$T/doc.sha256" "$T/sig"
         openssl pkeyutl -verifyrecover -pubin -inkey "$T/$s.pub" -in "$T/sig" \
             -out "$T/rec" 2>/dev/null || fail "$s RSA-PKCS signature does not verify"
         cmp -s "$T/rec" "$T/doc.sha256" || fail "$s RSA-PKCS signature recovers other data"
         ok "$s RSA-PKCS signs; openssl recovers the signed bytes"
 
-        sign "$id" SHA256-RSA-PKCS "$T/doc" "$T/sig"
+        p11_sign "$id" SHA256-RSA-PKCS "$T/doc" "$T/sig"
         [ "$(wc -c < "$T/sig")" -eq 256 ] || fail "$s SHA256-RSA-PKCS signature is not 256 bytes"
         openssl dgst -sha256 -verify "$T/$s.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
             fail "$s SHA256-RSA-PKCS signature does not verify"
         ok "$s SHA256-RSA-PKCS verifies with openssl dgst -verify"
 
-        sign "$id" RSA-PKCS-PSS "$T/doc.sha256" "$T/sig" \
+        p11_sign "$id" RSA-PKCS-PSS "$T/doc.sha256" "$T/sig" \
             --hash-algorithm SHA256 --mgf MGF1-SHA256 --salt-len 32
         openssl pkeyutl -verify -pubin -inkey "$T/$s.pub" -in "$T/doc.sha256" -sigfile "$T/sig" \
             -pkeyopt digest:sha256 -pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:32 \
             -pkeyopt rsa_mgf1_md:sha256 >/dev/null || fail "$s RSA-PKCS-PSS signature does not verify"
         ok "$s RSA-PKCS-PSS (SHA-256, MGF1-SHA256, salt 32) verifies with openssl pkeyutl"
 
-        sign "$id" SHA256-RSA-PKCS-PSS "$T/doc" "$T/sig" --mgf MGF1-SHA256 --salt-len 32
+        p11_sign "$id" SHA256-RSA-PKCS-PSS "$T/doc" "$T/sig" --mgf MGF1-SHA256 --salt-len 32
         openssl dgst -sha256 -verify "$T/$s.pub" -signature "$T/sig" \
             -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "$T/doc" >/dev/null ||
             fail "$s SHA256-RSA-PKCS-PSS signature does not verify"
         ok "$s SHA256-RSA-PKCS-PSS verifies with openssl dgst -verify"
     done
     # A signature from 9A must not verify with 9C's certificate.
-    sign 01 SHA256-RSA-PKCS "$T/doc" "$T/sig"
+    p11_sign 01 SHA256-RSA-PKCS "$T/doc" "$T/sig"
     if openssl dgst -sha256 -verify "$T/9c.pub" -signature "$T/sig" "$T/doc" >/dev/null 2>&1; then
         fail "a 9A signature verifies with the 9C certificate"
     fi
     ok "a 9A signature does not verify with the 9C certificate"
 
     # 4. ECDSA: P-256 in 9D (ID 03), P-384 in 9E (ID 04); DER output.
-    sign 03 ECDSA "$T/doc.sha256" "$T/sig" --signature-format openssl
+    p11_sign 03 ECDSA "$T/doc.sha256" "$T/sig" --signature-format openssl
     openssl pkeyutl -verify -pubin -inkey "$T/9d.pub" -in "$T/doc.sha256" -sigfile "$T/sig" >/dev/null ||
         fail "9d ECDSA (P-256) signature does not verify"
     ok "9d ECDSA P-256 over a SHA-256 hash verifies with openssl pkeyutl"
-    sign 03 ECDSA-SHA256 "$T/doc" "$T/sig" --signature-format openssl
+    p11_sign 03 ECDSA-SHA256 "$T/doc" "$T/sig" --signature-format openssl
     openssl dgst -sha256 -verify "$T/9d.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
         fail "9d ECDSA-SHA256 signature does not verify"
     ok "9d ECDSA-SHA256 verifies with openssl dgst -verify"
     # Raw r||s (pkcs11-tool's default): 64 bytes for P-256.
-    sign 03 ECDSA "$T/doc.sha256" "$T/sig"
+    p11_sign 03 ECDSA "$T/doc.sha256" "$T/sig"
     [ "$(wc -c < "$T/sig")" -eq 64 ] || fail "9d raw ECDSA signature is $(wc -c < "$T/sig") bytes, not 64"
-    sign 04 ECDSA "$T/doc.sha384" "$T/sig" --signature-format openssl
+    p11_sign 04 ECDSA "$T/doc.sha384" "$T/sig" --signature-format openssl
     openssl pkeyutl -verify -pubin -inkey "$T/9e.pub" -in "$T/doc.sha384" -sigfile "$T/sig" >/dev/null ||
         fail "9e ECDSA (P-384) signature does not verify"
-    sign 04 ECDSA-SHA384 "$T/doc" "$T/sig" --signature-format openssl
+    p11_sign 04 ECDSA-SHA384 "$T/doc" "$T/sig" --signature-format openssl
     openssl dgst -sha384 -verify "$T/9e.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
         fail "9e ECDSA-SHA384 signature does not verify"
     ok "9e ECDSA and ECDSA-SHA384 (P-384) verify with openssl"
