@@ -7,13 +7,12 @@
  * HTTP), then shows who signed in. */
 #include "idp.h"
 #include "idp_pages.h"
+#include "idp_pkce.h"
 #include "idp_session.h"
 
-#include "base64url.h"
 #include "log.h"
 #include "secmem.h"
 
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +88,6 @@ void idp_route_demo_login(struct idp_ctx *ctx, struct idp_request *req, struct i
 {
 	const struct idp_client *cl = demo_client(ctx, resp);
 	struct idp_session *s;
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	char *state = NULL, *verifier = NULL, *challenge = NULL;
 	struct llv_buf url = LLV_BUF_INIT;
 
@@ -100,8 +98,7 @@ void idp_route_demo_login(struct idp_ctx *ctx, struct idp_request *req, struct i
 		idp_resp_error_page(resp, 500, "Error interno", "No se pudo iniciar el acceso.");
 		goto out;
 	}
-	SHA256((const unsigned char *)verifier, strlen(verifier), md);
-	if (!(challenge = llv_base64url_encode(md, sizeof(md)))) {
+	if (!(challenge = idp_pkce_s256(verifier))) {
 		idp_resp_error_page(resp, 500, "Error interno", "Sin memoria.");
 		goto out;
 	}

@@ -8,9 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool idp_pkce_s256_ok(const char *verifier, const char *challenge)
+char *idp_pkce_s256(const char *verifier)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)verifier, strlen(verifier), md);
+	return llv_base64url_encode(md, sizeof(md));
+}
+
+bool idp_pkce_s256_ok(const char *verifier, const char *challenge)
+{
 	char *enc;
 	size_t n;
 	bool ok;
@@ -26,8 +33,7 @@ bool idp_pkce_s256_ok(const char *verifier, const char *challenge)
 		      c == '-' || c == '.' || c == '_' || c == '~'))
 			return false;
 	}
-	SHA256((const unsigned char *)verifier, n, md);
-	if (!(enc = llv_base64url_encode(md, sizeof(md))))
+	if (!(enc = idp_pkce_s256(verifier)))
 		return false;
 	ok = strlen(enc) == strlen(challenge) && llv_ct_memcmp(enc, challenge, strlen(enc)) == 0;
 	free(enc);
