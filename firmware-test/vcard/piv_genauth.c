@@ -112,14 +112,12 @@ uint16_t piv_cmd_general_authenticate(struct piv_applet *piv, const struct vcard
 	else
 		sw = piv_key_rsa_raw(k->pkey, da.challenge, da.challenge_len, &out);
 	if (sw == SW_OK) {
-		struct llv_buf inner;
-
-		llv_buf_init_secret(&inner);
-		llv_tlv_put(&inner, 0x82, out.data, out.len);
-		llv_tlv_put(resp, 0x7C, inner.data, inner.len);
-		if (!llv_buf_ok(&inner) || !llv_buf_ok(resp))
+		/* 7C { 82 out }, written in place. */
+		llv_tlv_put_tag(resp, 0x7C);
+		llv_tlv_put_len(resp, 1 + llv_tlv_len_size(out.len) + out.len);
+		llv_tlv_put(resp, 0x82, out.data, out.len);
+		if (!llv_buf_ok(resp))
 			sw = SW_MEMORY_FAILURE;
-		llv_buf_free(&inner);
 	}
 	llv_buf_free(&out);
 	return sw;

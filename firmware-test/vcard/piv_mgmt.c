@@ -61,15 +61,12 @@ int piv_mgmt_cipher(uint8_t alg, const uint8_t *key, bool encrypt, const uint8_t
 	return rc;
 }
 
-/* Appends 7C { tag value }. */
+/* Appends 7C { tag value } (tag is one byte). */
 static uint16_t reply(struct llv_buf *resp, uint32_t tag, const uint8_t *v, size_t len)
 {
-	uint8_t inner[2 + PIV_BLOCK_MAX];
-
-	inner[0] = (uint8_t)tag;
-	inner[1] = (uint8_t)len;
-	memcpy(inner + 2, v, len);
-	llv_tlv_put(resp, 0x7C, inner, 2 + len);
+	llv_tlv_put_tag(resp, 0x7C);
+	llv_tlv_put_len(resp, 1 + llv_tlv_len_size(len) + len);
+	llv_tlv_put(resp, tag, v, len);
 	return llv_buf_ok(resp) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
