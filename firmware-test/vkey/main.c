@@ -119,40 +119,20 @@ static int cmd_init(const char *state, bool force)
 static int load_for_reading(const char *state, struct ctap_auth **out)
 {
 	struct fw_state st;
-	const struct llv_buf *sec;
-	char err[256];
-	struct ctap_auth *a;
-	struct stat sb;
+	struct ctap_auth *a = new_auth();
+	int rc = VKEY_EXIT_OK;
 
-	if (stat(state, &sb) != 0 && errno == ENOENT) {
-		fprintf(stderr, "llavero-vkey: el estado %s no existe; créelo con «llavero-vkey init --state %s».\n"
-			"llavero-vkey: state file %s does not exist.\n", state, state, state);
-		return VKEY_EXIT_STATE;
-	}
-	fw_state_init(&st, "vkey");
-	if (fw_state_load(&st, state, err, sizeof(err)) != 0) {
-		fprintf(stderr, "llavero-vkey: el estado %s no es válido: %s. No se reinicia.\n"
-			"llavero-vkey: state file %s is invalid and was left untouched.\n", state, err, state);
-		fw_state_free(&st);
-		return VKEY_EXIT_STATE;
-	}
-	sec = fw_state_find(&st, "ctap");
-	a = new_auth();
-	if (a == NULL) {
-		fw_state_free(&st);
+	if (a == NULL)
 		return VKEY_EXIT_INTERNAL;
-	}
-	if (sec == NULL || ctap_auth_load(a, sec->data, sec->len, err, sizeof(err)) != 0) {
-		fprintf(stderr, "llavero-vkey: el estado del autenticador en %s no es válido: %s. No se reinicia.\n"
-			"llavero-vkey: authenticator state in %s is invalid and was left untouched.\n",
-			state, sec == NULL ? "falta la sección ctap" : err, state);
+	fw_state_init(&st, "vkey");
+	if (vkey_load_state(state, &st, a) != 0) {
 		ctap_auth_free(a);
-		fw_state_free(&st);
-		return VKEY_EXIT_STATE;
+		rc = VKEY_EXIT_STATE;
+	} else {
+		*out = a;
 	}
 	fw_state_free(&st);
-	*out = a;
-	return VKEY_EXIT_OK;
+	return rc;
 }
 
 static int cmd_attestation_ca(const char *state)

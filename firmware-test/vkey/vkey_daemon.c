@@ -779,38 +779,45 @@ static uint8_t user_presence(void *arg)
 	return result;
 }
 
-static int load_auth(struct daemon *d)
+int vkey_load_state(const char *path, struct fw_state *st, struct ctap_auth *a)
 {
 	char err[256];
 	const struct llv_buf *sec;
 	struct stat sb;
 
-	if (stat(d->opt->state_path, &sb) != 0 && errno == ENOENT) {
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
 		fprintf(stderr, "llavero-vkey: el estado %s no existe; créelo con «llavero-vkey init --state %s».\n"
 			"llavero-vkey: state file %s does not exist; create it with llavero-vkey init.\n",
-			d->opt->state_path, d->opt->state_path, d->opt->state_path);
+			path, path, path);
 		return -1;
 	}
-	if (fw_state_load(&d->st, d->opt->state_path, err, sizeof(err)) != 0) {
+	if (fw_state_load(st, path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "llavero-vkey: el estado %s no es válido: %s. No se reinicia: "
 			"corríjalo o cree otro con «llavero-vkey init --force» (se pierden las credenciales).\n"
 			"llavero-vkey: state file %s is invalid and was left untouched.\n",
-			d->opt->state_path, err, d->opt->state_path);
+			path, err, path);
 		return -1;
 	}
-	sec = fw_state_find(&d->st, "ctap");
+	sec = fw_state_find(st, "ctap");
 	if (sec == NULL) {
 		fprintf(stderr, "llavero-vkey: el estado %s no tiene la sección «ctap»; no se reinicia.\n"
 			"llavero-vkey: state file %s has no ctap section.\n",
-			d->opt->state_path, d->opt->state_path);
+			path, path);
 		return -1;
 	}
-	if (ctap_auth_load(d->auth, sec->data, sec->len, err, sizeof(err)) != 0) {
+	if (ctap_auth_load(a, sec->data, sec->len, err, sizeof(err)) != 0) {
 		fprintf(stderr, "llavero-vkey: el estado del autenticador en %s no es válido: %s. No se reinicia.\n"
 			"llavero-vkey: authenticator state in %s is invalid and was left untouched.\n",
-			d->opt->state_path, err, d->opt->state_path);
+			path, err, path);
 		return -1;
 	}
+	return 0;
+}
+
+static int load_auth(struct daemon *d)
+{
+	if (vkey_load_state(d->opt->state_path, &d->st, d->auth) != 0)
+		return -1;
 	(void)ctap_auth_take_dirty(d->auth);
 	ctap_auth_power_cycle(d->auth);
 	return 0;

@@ -44,6 +44,13 @@ int vkey_parse_up_mode(const char *s, enum vkey_up_mode *mode, uint32_t *timeout
  * does not fit in a sockaddr_un. */
 int vkey_ctl_path(const char *state_path, char *out, size_t outlen);
 
+struct fw_state;
+struct ctap_auth;
+/* Loads the state file at path into st (initialised by the caller) and its
+ * "ctap" section into a. 0, or -1 after telling stderr why (missing, invalid,
+ * no ctap section); the file is never modified. */
+int vkey_load_state(const char *path, struct fw_state *st, struct ctap_auth *a);
+
 /* Runs until SIGINT/SIGTERM. Returns an exit code. */
 int vkey_run(const struct vkey_run_options *opt);
 
