@@ -259,20 +259,10 @@ void vcard_card_transmit(struct vcard_card *c, const uint8_t *cmd, size_t len, s
 	llv_buf_clear(resp);
 	c->commands++;
 
-	if (len < 4) {
-		abort_chain(c);
-		drop_pending(c);
-		answer(resp, SW_WRONG_LENGTH);
-		return;
-	}
-	sw = check_cla(cmd[0], &chained);
-	if (sw != 0) {
-		abort_chain(c);
-		drop_pending(c);
-		answer(resp, sw);
-		return;
-	}
-	sw = vcard_apdu_parse(cmd, len, &apdu);
+	/* The class byte is judged before the length cases. */
+	sw = len < 4 ? SW_WRONG_LENGTH : check_cla(cmd[0], &chained);
+	if (sw == 0)
+		sw = vcard_apdu_parse(cmd, len, &apdu);
 	if (sw != 0) {
 		abort_chain(c);
 		drop_pending(c);
