@@ -440,19 +440,6 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_P
 	return rv;
 }
 
-CK_RV C_SignRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                        CK_OBJECT_HANDLE hKey)
-{
-	/* no mechanism of ours has CKF_SIGN_RECOVER */
-	return p11_session_check(hSession, pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD);
-}
-
-CK_RV C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
-                    CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
-{
-	return p11_session_check(hSession, CKR_OPERATION_NOT_INITIALIZED);
-}
-
 CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
 	return op_begin(hSession, pMechanism, hKey, true);
@@ -505,16 +492,4 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG
 	}
 	p11_session_release(s);
 	return rv;
-}
-
-CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                          CK_OBJECT_HANDLE hKey)
-{
-	return p11_session_check(hSession, pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD);
-}
-
-CK_RV C_VerifyRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen,
-                      CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
-{
-	return p11_session_check(hSession, CKR_OPERATION_NOT_INITIALIZED);
 }

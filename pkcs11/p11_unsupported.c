@@ -1,11 +1,11 @@
 /* The operations no token of ours has a mechanism for: encryption and
- * decryption, digesting, the dual-function updates, key generation,
- * wrapping, derivation and the 3.0 message functions. Each checks the
- * session like any other function, then answers what the spec gives: an
- * ...Init (or a key function taking a mechanism) gets CKR_MECHANISM_INVALID
- * (no mechanism has the needed CKF_ flag in C_GetMechanismInfo), and the
- * continuation functions CKR_OPERATION_NOT_INITIALIZED, since none can
- * have been started. */
+ * decryption, digesting, sign/verify with recovery, the dual-function
+ * updates, key generation, wrapping, derivation and the 3.0 message
+ * functions. Each checks the session like any other function, then answers
+ * what the spec gives: an ...Init (or a key function taking a mechanism)
+ * gets CKR_MECHANISM_INVALID (no mechanism has the needed CKF_ flag in
+ * C_GetMechanismInfo), and the continuation functions
+ * CKR_OPERATION_NOT_INITIALIZED, since none can have been started. */
 #include "p11_internal.h"
 
 static CK_RV answer(CK_SESSION_HANDLE h, bool init, const void *mech)
@@ -76,6 +76,27 @@ CK_RV C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
 }
 
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
+{
+	return answer(hSession, false, NULL);
+}
+
+/* no mechanism of ours has CKF_SIGN_RECOVER or CKF_VERIFY_RECOVER */
+CK_RV C_SignRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+	return answer(hSession, true, pMechanism);
+}
+
+CK_RV C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
+{
+	return answer(hSession, false, NULL);
+}
+
+CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+	return answer(hSession, true, pMechanism);
+}
+
+CK_RV C_VerifyRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
 	return answer(hSession, false, NULL);
 }

@@ -266,6 +266,8 @@ static void test_handles_and_arguments(void **state)
 	assert_int_equal(C_FindObjectsInit(12345, NULL, 0), CKR_SESSION_HANDLE_INVALID);
 	assert_int_equal(C_SignInit(12345, NULL, 0), CKR_SESSION_HANDLE_INVALID);
 	assert_int_equal(C_DigestInit(12345, NULL), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(C_SignRecoverInit(12345, NULL, 0), CKR_SESSION_HANDLE_INVALID);
+	assert_int_equal(C_VerifyRecover(12345, NULL, 0, NULL, NULL), CKR_SESSION_HANDLE_INVALID);
 	assert_int_equal(C_WaitForSlotEvent(CKF_DONT_BLOCK, NULL, NULL), CKR_ARGUMENTS_BAD);
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 }
