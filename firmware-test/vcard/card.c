@@ -195,14 +195,13 @@ static void finish(struct vcard_card *c, const struct vcard_apdu *apdu, struct l
 	/* Response chaining: the first ne bytes now, the rest through GET
 	 * RESPONSE. This is also the answer to an Le smaller than the data
 	 * (not 6Cxx, which T=0 cards use): OpenSC's PIV driver reads the first
-	 * 8 bytes of an object to learn its length and expects 61xx. */
+	 * 8 bytes of an object to learn its length and expects 61xx.
+	 * The answer becomes the pending data as it is (buffers swapped, not
+	 * copied); the caller frees what was pending. */
 	drop_pending(c);
-	llv_buf_put(&c->pending, out->data, out->len);
-	if (!llv_buf_ok(&c->pending)) {
-		drop_pending(c);
-		answer(resp, SW_UNKNOWN);
-		return;
-	}
+	struct llv_buf old = c->pending;
+	c->pending = *out;
+	*out = old;
 	serve_pending(c, ne, resp);
 }
 
