@@ -101,7 +101,7 @@ static void feed(struct fz *f, int max)
 	}
 }
 
-static int make_fresh(void)
+static void make_fresh(void)
 {
 	struct ctap_auth_callbacks cb = { 0 };
 	struct ctap_auth *a = ctap_auth_new(&cb);
@@ -111,7 +111,6 @@ static int make_fresh(void)
 		abort();
 	fresh_state = llv_buf_steal(&b, &fresh_len);
 	ctap_auth_free(a);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
