@@ -10,9 +10,8 @@
 #include "secmem.h"
 #include "tlv.h"
 
-static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
-static const uint8_t piv_pix[] = { 0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
-static const uint8_t piv_rid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08 };
+const uint8_t piv_aid[PIV_AID_LEN] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
+#define PIV_RID_LEN 5                   /* the AID is RID (A000000308) + PIX */
 static const char piv_label[] = "Llavero PIV";
 /* Algorithms the applet supports, as the application property template lists them. */
 static const uint8_t piv_algs[] = {
@@ -20,7 +19,7 @@ static const uint8_t piv_algs[] = {
 	PIV_ALG_RSA1024, PIV_ALG_RSA2048, PIV_ALG_ECCP256, PIV_ALG_ECCP384,
 };
 
-static const uint8_t default_mgmt_key[24] = {
+const uint8_t piv_default_mgmt_key[24] = {
 	1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 };
 
@@ -63,7 +62,7 @@ void piv_set_defaults(struct piv_applet *piv)
 	piv->puk.max = piv->puk.left = PIV_DEFAULT_TRIES;
 	piv->mgmt_alg = PIV_ALG_3DES;
 	memset(piv->mgmt_key, 0, sizeof(piv->mgmt_key));
-	memcpy(piv->mgmt_key, default_mgmt_key, sizeof(default_mgmt_key));
+	memcpy(piv->mgmt_key, piv_default_mgmt_key, sizeof(piv_default_mgmt_key));
 }
 
 struct piv_applet *piv_applet_new(void)
@@ -132,8 +131,8 @@ static uint16_t piv_select(void *ctx, const struct vcard_apdu *apdu, struct llv_
 
 	(void)apdu;
 	piv_reset_security(piv);
-	llv_tlv_put(&t, 0x4F, piv_pix, sizeof(piv_pix));
-	llv_tlv_put(&ta, 0x4F, piv_rid, sizeof(piv_rid));
+	llv_tlv_put(&t, 0x4F, piv_aid + PIV_RID_LEN, PIV_AID_LEN - PIV_RID_LEN);
+	llv_tlv_put(&ta, 0x4F, piv_aid, PIV_RID_LEN);
 	llv_tlv_put(&t, 0x79, ta.data, ta.len);
 	llv_tlv_put(&t, 0x50, piv_label, sizeof(piv_label) - 1);
 	for (size_t i = 0; i < sizeof(piv_algs); i++)

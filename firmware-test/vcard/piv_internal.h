@@ -122,6 +122,9 @@ struct piv_applet {
 };
 
 /* piv_applet.c */
+#define PIV_AID_LEN 11
+extern const uint8_t piv_aid[PIV_AID_LEN];      /* A0 00 00 03 08 00 00 10 00 01 00 */
+extern const uint8_t piv_default_mgmt_key[24];  /* 3DES 0102030405060708 x3 */
 void piv_reset_security(struct piv_applet *piv);
 /* Frees keys and objects and wipes secrets; the struct stays allocated. */
 void piv_clear_state(struct piv_applet *piv);

@@ -249,7 +249,6 @@ static uint16_t put_wrapped(struct piv_applet *piv, uint32_t tag, struct llv_buf
 
 int piv_objects_personalize(struct piv_applet *piv)
 {
-	static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00 };
 	static const uint8_t ccc_id_prefix[] = { 0xA0, 0x00, 0x00, 0x01, 0x16, 0xFF, 0x02 };
 	static const uint8_t pin_policy[] = { 0x40, 0x00 };   /* PIV PIN only, no global PIN */
 	uint8_t rnd[16 + 16 + 14];

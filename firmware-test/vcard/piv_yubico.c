@@ -43,8 +43,6 @@ static bool ref_is_default(const struct piv_ref *ref, const char *def)
  * 05 default value, 06 retries (total, left). */
 uint16_t piv_cmd_get_metadata(struct piv_applet *piv, const struct vcard_apdu *apdu, struct llv_buf *resp)
 {
-	static const uint8_t default_mgmt[24] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
-						  1, 2, 3, 4, 5, 6, 7, 8 };
 	uint8_t v[2];
 
 	if (apdu->p1 != 0x00)
@@ -61,7 +59,7 @@ uint16_t piv_cmd_get_metadata(struct piv_applet *piv, const struct vcard_apdu *a
 	} else if (apdu->p2 == PIV_KEY_MGMT) {
 		llv_tlv_put(resp, 0x01, &piv->mgmt_alg, 1);
 		llv_tlv_put(resp, 0x02, "\x00\x01", 2);     /* touch never */
-		v[0] = piv->mgmt_alg == PIV_ALG_3DES && llv_ct_memcmp(piv->mgmt_key, default_mgmt, 24) == 0;
+		v[0] = piv->mgmt_alg == PIV_ALG_3DES && llv_ct_memcmp(piv->mgmt_key, piv_default_mgmt_key, 24) == 0;
 		llv_tlv_put(resp, 0x05, v, 1);
 	} else {
 		struct piv_key *k = piv_key_get(piv, apdu->p2);
