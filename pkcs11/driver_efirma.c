@@ -64,15 +64,17 @@ static void drop_key(struct efirma_token *t)
 	t->pkey = NULL;
 }
 
-/* "NOMBRE (RFC)", or "CSD: NOMBRE (RFC)" for a sello digital. */
+/* "NOMBRE (RFC)", or "CSD: NOMBRE (RFC)" for a sello digital; a long name is
+ * shortened without splitting a UTF-8 character. */
 static void make_label(const struct efirma_cert *c, char *out, size_t cap)
 {
 	const char *prefix = c->kind == EFIRMA_KIND_CSD ? "CSD: " : "";
 	const char *name = c->name[0] ? c->name : c->serial;
 	if (c->rfc[0])
-		snprintf(out, cap, "%s%.*s (%s)", prefix, 56, name, c->rfc);
+		snprintf(out, cap, "%s%.*s (%s)", prefix, (int)p11_utf8_prefix(name, 56), name,
+			 c->rfc);
 	else
-		snprintf(out, cap, "%s%.*s", prefix, 64, name);
+		snprintf(out, cap, "%s%.*s", prefix, (int)p11_utf8_prefix(name, 64), name);
 }
 
 /* ---- discovery, throttled ----------------------------------------------------

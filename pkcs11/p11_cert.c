@@ -112,19 +112,6 @@ static char *name_entry(const X509_NAME *name, int nid)
 	return s;
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static void utf8_cut(char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	s[n] = '\0';
-}
-
 /* The holder's name and RFC (the persona moral's: the company's). */
 static void holder_parts(const X509 *x, char **name, char **rfc)
 {
@@ -160,10 +147,10 @@ int p11_cert_token_label(const uint8_t *der, size_t len, char *out, size_t size)
 		goto fail;
 	if (rfc && *rfc && strlen(rfc) + 4 < size) {
 		/* "NAME (RFC)", the name shortened so the RFC always fits */
-		utf8_cut(name, size - 1 - strlen(rfc) - 3);
+		name[p11_utf8_prefix(name, size - 1 - strlen(rfc) - 3)] = '\0';
 		snprintf(out, size, "%s (%s)", name, rfc);
 	} else {
-		utf8_cut(name, size - 1);
+		name[p11_utf8_prefix(name, size - 1)] = '\0';
 		snprintf(out, size, "%s", name);
 	}
 	free(name);
@@ -194,19 +181,6 @@ static char *holder_label(const X509 *x)
 	}
 	free(name);
 	free(rfc);
-	return label;
-}
-
-char *p11_cert_holder_label(const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	char *label;
-
-	if (!x)
-		return NULL;
-	label = holder_label(x);
-	X509_free(x);
 	return label;
 }
 

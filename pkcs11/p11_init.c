@@ -227,16 +227,22 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 	return CKR_OK;
 }
 
+size_t p11_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
+	size_t n = s ? p11_utf8_prefix(s, size) : 0;
 
-	if (n > size) {
-		n = size;
-		/* do not cut a UTF-8 sequence */
-		while (n > 0 && (s[n] & 0xC0) == 0x80)
-			n--;
-	}
 	memset(field, ' ', size);
 	if (n)
 		memcpy(field, s, n);

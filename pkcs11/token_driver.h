@@ -212,10 +212,8 @@ CK_KEY_TYPE p11_object_key_type(const struct p11_object *key);  /* CKK_RSA / CKK
 CK_ULONG p11_object_key_bits(const struct p11_object *key);     /* modulus or field bits */
 
 /* "NOMBRE (RFC)" from a DER certificate's subject (2.5.4.41 name or CN, and
- * 2.5.4.45); malloc'd, NULL when the DER does not parse. */
-char *p11_cert_holder_label(const uint8_t *der, size_t len);
-/* The same for a 32-byte token label: the name is shortened (UTF-8 safe) so
- * that " (RFC)" always fits in size - 1 bytes. 0, or -1 when unparsable. */
+ * 2.5.4.45) for a 32-byte token label: the name is shortened (UTF-8 safe)
+ * so that " (RFC)" always fits in size - 1 bytes. 0, or -1 when unparsable. */
 int p11_cert_token_label(const uint8_t *der, size_t len, char *out, size_t size);
 
 /* Token flags for the PIN counters: tries_left < 0 means unknown (no flag),
@@ -224,6 +222,9 @@ CK_FLAGS p11_pin_flags(int user_left, int user_max, int so_left, int so_max);
 
 /* Copies s into a blank-padded, unterminated Cryptoki text field. */
 void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s);
+/* Length of the longest prefix of s of at most max bytes that does not end
+ * inside a UTF-8 sequence. */
+size_t p11_utf8_prefix(const char *s, size_t max);
 
 /* Reads the config file (/etc/llavero/pkcs11.conf, or $LLAVERO_PKCS11_CONF):
  * lines "key = value", '#' comments. Fills up to max values of key, in order,

@@ -153,6 +153,24 @@ static void test_token_label_fits(void **state)
 	assert_int_equal(p11_cert_token_label((const uint8_t *)"junk", 4, l, sizeof(l)), -1);
 }
 
+static void test_utf8_prefix(void **state)
+{
+	CK_UTF8CHAR field[4];
+
+	/* "AÑB": 'Ñ' is bytes 1-2 */
+	assert_int_equal(p11_utf8_prefix("A\xc3\x91" "B", 10), 4);
+	assert_int_equal(p11_utf8_prefix("A\xc3\x91" "B", 4), 4);
+	assert_int_equal(p11_utf8_prefix("A\xc3\x91" "B", 3), 3);
+	assert_int_equal(p11_utf8_prefix("A\xc3\x91" "B", 2), 1);
+	assert_int_equal(p11_utf8_prefix("\xc3\x91", 1), 0);
+	assert_int_equal(p11_utf8_prefix("", 0), 0);
+	/* p11_pad blanks what a cut character would have taken */
+	p11_pad(field, sizeof(field), "ABC\xc3\x91");
+	assert_memory_equal(field, "ABC ", 4);
+	p11_pad(field, sizeof(field), "A\xc3\x91" "BC");
+	assert_memory_equal(field, "A\xc3\x91" "B", 4);
+}
+
 static void test_template_matching(void **state)
 {
 	struct p11_token *t = make_token();
@@ -313,6 +331,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_objects_from_cert),
 		cmocka_unit_test(test_token_label_fits),
+		cmocka_unit_test(test_utf8_prefix),
 		cmocka_unit_test(test_template_matching),
 		cmocka_unit_test(test_get_attribute_value),
 		cmocka_unit_test(test_pkcs1_matches_openssl),
