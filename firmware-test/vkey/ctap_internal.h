@@ -117,7 +117,6 @@ struct ctap_token_state {
 	bool has_rp;
 	uint8_t rp_id_hash[32];
 	bool user_verified;
-	bool user_present;
 	bool used;
 	uint64_t issued_ms;
 };
@@ -303,9 +302,6 @@ uint8_t ctap_cmd_client_pin(struct ctap_auth *a, const uint8_t *p, size_t n, str
 uint8_t ctap_cmd_reset(struct ctap_auth *a);
 uint8_t ctap_cmd_selection(struct ctap_auth *a);
 uint8_t ctap_cmd_cred_mgmt(struct ctap_auth *a, const uint8_t *p, size_t n, struct llv_buf *out);
-/* Shared by makeCredential and getAssertion: the zero-length pinUvAuthParam
- * probe (touch, then PIN_INVALID or PIN_NOT_SET). */
-uint8_t ctap_pin_probe(struct ctap_auth *a);
 /* pinUvAuthParam / pinUvAuthProtocol of a request. */
 struct ctap_pin_params {
 	bool present;
@@ -317,7 +313,8 @@ struct ctap_pin_params {
 };
 /* Type checks (CBOR_UNEXPECTED_TYPE). */
 uint8_t ctap_pin_params_parse(const cbor_item_t *req, int64_t param_key, int64_t proto_key, struct ctap_pin_params *pp);
-/* CTAP 2.1 steps 1-2 of makeCredential/getAssertion: the zero-length probe,
+/* CTAP 2.1 steps 1-2 of makeCredential/getAssertion: the zero-length
+ * pinUvAuthParam probe (touch, then PIN_INVALID or PIN_NOT_SET),
  * a missing (MISSING_PARAMETER) or unsupported (INVALID_PARAMETER) protocol. */
 uint8_t ctap_pin_params_check(struct ctap_auth *a, struct ctap_pin_params *pp);
 

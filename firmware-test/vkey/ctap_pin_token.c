@@ -22,7 +22,6 @@ void ctap_token_begin(struct ctap_auth *a, uint8_t permissions, const uint8_t *r
 	a->ts.in_use = true;
 	a->ts.permissions = permissions;
 	a->ts.user_verified = true;
-	a->ts.user_present = false;
 	a->ts.issued_ms = ctap_now(a);
 	if (rp_id_hash != NULL) {
 		a->ts.has_rp = true;
@@ -61,7 +60,6 @@ uint8_t ctap_token_check(struct ctap_auth *a, int proto, const uint8_t *msg, siz
 
 void ctap_token_consume(struct ctap_auth *a)
 {
-	a->ts.user_present = false;
 	a->ts.user_verified = false;
 	a->ts.permissions &= CTAP_PERM_LBW;
 }
@@ -71,7 +69,8 @@ int ctap_pin_regenerate(struct ctap_auth *a, int proto)
 	return ctap_pp_new_key(&a->ka_key[proto - 1]);
 }
 
-uint8_t ctap_pin_probe(struct ctap_auth *a)
+/* The zero-length pinUvAuthParam probe. */
+static uint8_t pin_probe(struct ctap_auth *a)
 {
 	uint8_t st = ctap_user_presence(a);
 
@@ -105,7 +104,7 @@ uint8_t ctap_pin_params_check(struct ctap_auth *a, struct ctap_pin_params *pp)
 	if (!pp->present)
 		return CTAP2_OK;
 	if (pp->param_len == 0)
-		return ctap_pin_probe(a);
+		return pin_probe(a);
 	if (!pp->has_proto)
 		return CTAP2_ERR_MISSING_PARAMETER;
 	if (pp->proto_raw != 1 && pp->proto_raw != 2)
