@@ -126,7 +126,6 @@ static void forget_parent(void)
 {
 	p11_sessions_free_all();
 	p11_slots_finalize(true);
-	p11_config_free();
 	memset(&g_p11, 0, sizeof(g_p11));
 }
 
@@ -191,7 +190,6 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 	 * CKR_CRYPTOKI_NOT_INITIALIZED). */
 	p11_slots_finalize(false);
 	p11_sessions_free_all();
-	p11_config_free();
 	p11_mutex_free(g_p11.lock);
 	memset(&g_p11, 0, sizeof(g_p11));
 	pthread_mutex_unlock(&init_mutex);

@@ -226,11 +226,6 @@ void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s);
  * inside a UTF-8 sequence. */
 size_t p11_utf8_prefix(const char *s, size_t max);
 
-/* Reads the config file (/etc/llavero/pkcs11.conf, or $LLAVERO_PKCS11_CONF):
- * lines "key = value", '#' comments. Fills up to max values of key, in order,
- * and returns how many there are. Strings live until C_Finalize. */
-size_t p11_config_values(const char *key, const char **out, size_t max);
-
 /* The drivers this module is built with. */
 extern const struct p11_driver p11_driver_piv;
 extern const struct p11_driver p11_driver_efirma;
