@@ -146,9 +146,14 @@ static fido_dev_t *dev_open(void)
 	fido_dev_t *dev = fido_dev_new();
 	int r;
 
-	if (dev == NULL)
+	/* Every NULL is a failed check: callers stop the run (goto out), and
+	 * the skipped checks must not end in "0 failed". */
+	if (dev == NULL) {
+		check(false, "fido_dev_new");
 		return NULL;
-	if (fido_dev_set_io_functions(dev, &io) != FIDO_OK) {
+	}
+	if ((r = fido_dev_set_io_functions(dev, &io)) != FIDO_OK) {
+		check(false, "fido_dev_set_io_functions: %s", fido_strerr(r));
 		fido_dev_free(&dev);
 		return NULL;
 	}

@@ -42,8 +42,12 @@ rc=0; "$VKEY" run --state "$S" --socket "$T/vkey2.sock" 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "segundo proceso sobre el mismo estado: código $rc (se esperaba 3)"
 "$VKEY" up --state "$S" status >/dev/null || fail "up status"
 
+# The exact count, as in vkey_conformance.sh: a check that silently stops
+# running (a branch skipped, a run cut short) fails the test too.
 "$CLIENT" --socket "$T/vkey.sock" --vkey "$VKEY" --state "$S" --outdir "$T" --udp "$DEV:$HOST" \
-	|| fail "fido2_client"
+	>"$T/client.out" 2>&1 || { cat "$T/client.out"; fail "fido2_client"; }
+cat "$T/client.out"
+grep -qx "181 passed, 0 failed" "$T/client.out" || fail "fido2_client: se esperaba «181 passed, 0 failed»"
 
 # The packed attestation's x5c chains to the CA that llavero-vkey exports.
 "$VKEY" attestation-ca --state "$S" >"$T/ca.pem" || fail "attestation-ca"
