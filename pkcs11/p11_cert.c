@@ -409,21 +409,3 @@ out:
 	X509_free(x);
 	return rv;
 }
-
-CK_RV p11_token_add_key(struct p11_token *tok, const uint8_t *spki, size_t spki_len,
-                        const uint8_t *id, size_t id_len, const char *label,
-                        const struct p11_key_spec *key)
-{
-	const unsigned char *p = spki;
-	EVP_PKEY *pk;
-	CK_RV rv;
-
-	if (!tok || !spki || !id || id_len == 0 || id_len > 64)
-		return CKR_ARGUMENTS_BAD;
-	pk = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	if (!pk)
-		return CKR_GENERAL_ERROR;
-	rv = add_keys(tok, pk, id, id_len, label ? label : "", NULL, key);
-	EVP_PKEY_free(pk);
-	return rv;
-}

@@ -245,18 +245,3 @@ void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s)
 	if (n)
 		memcpy(field, s, n);
 }
-
-CK_RV p11_copy_out(const void *src, size_t len, CK_BYTE *dst, CK_ULONG *dst_len)
-{
-	if (!dst) {
-		*dst_len = len;
-		return CKR_OK;
-	}
-	if (*dst_len < len) {
-		*dst_len = len;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	memcpy(dst, src, len);
-	*dst_len = len;
-	return CKR_OK;
-}

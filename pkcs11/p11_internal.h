@@ -210,7 +210,4 @@ int p11_pad_pss(EVP_PKEY *pub, const EVP_MD *hash, const EVP_MD *mgf1,
 const EVP_MD *p11_md_of_mech(CK_MECHANISM_TYPE hash_mech);
 const EVP_MD *p11_md_of_mgf(CK_RSA_PKCS_MGF_TYPE mgf);
 
-/* Copy helper for the CK_ULONG size-query pattern. */
-CK_RV p11_copy_out(const void *src, size_t len, CK_BYTE *dst, CK_ULONG *dst_len);
-
 #endif

@@ -306,11 +306,6 @@ void p11_card_on_reset(struct p11_card *c, p11_card_reset_fn fn, void *ctx)
 	c->on_reset_ctx = ctx;
 }
 
-unsigned long p11_card_apdu_count(const struct p11_card *c)
-{
-	return c->apdus;
-}
-
 /* The card was reset by another application (SCARD_W_RESET_CARD): its
  * security state (PIN verified) and selected application are gone. Reconnect,
  * let the driver select its application again (the hook; its own APDUs go
@@ -510,11 +505,6 @@ bool p11_atr_extended_length(const uint8_t *atr, size_t len)
 		j += 1 + l;
 	}
 	return false;
-}
-
-void p11_card_set_extended(struct p11_card *c, bool on)
-{
-	c->extended = on;
 }
 
 CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,

@@ -64,12 +64,9 @@ CK_RV p11_card_apdu(struct p11_card *c, uint8_t cla, uint8_t ins, uint8_t p1, ui
 /* Exclusive access for a sequence of APDUs (VERIFY then GENERAL AUTHENTICATE). */
 CK_RV p11_card_begin(struct p11_card *c);
 void p11_card_end(struct p11_card *c);
-/* Extended Lc/Le: on by default when the ATR's card capabilities say so
- * (then certificates come in one GET DATA and RSA-2048 input in one GENERAL
- * AUTHENTICATE); a driver may turn it off for a card that lies. */
+/* Extended Lc/Le: on when the ATR's card capabilities say so (then
+ * certificates come in one GET DATA and RSA-2048 input in one GENERAL
+ * AUTHENTICATE). */
 bool p11_atr_extended_length(const uint8_t *atr, size_t len);
-void p11_card_set_extended(struct p11_card *c, bool on);
-/* APDUs exchanged on this connection (for the bench and the tests). */
-unsigned long p11_card_apdu_count(const struct p11_card *c);
 
 #endif

@@ -201,11 +201,6 @@ int p11_slot_add_file(const struct p11_driver *drv, const char *key,
  * CKR_GENERAL_ERROR when the DER does not parse (logged). */
 CK_RV p11_token_add_cert(struct p11_token *tok, const uint8_t *der, size_t der_len,
                          const uint8_t *id, size_t id_len, const struct p11_key_spec *key);
-/* Adds a private (and public) key without a certificate, from a public key in
- * DER SubjectPublicKeyInfo form. */
-CK_RV p11_token_add_key(struct p11_token *tok, const uint8_t *spki, size_t spki_len,
-                        const uint8_t *id, size_t id_len, const char *label,
-                        const struct p11_key_spec *key);
 
 uintptr_t p11_object_key_ref(const struct p11_object *key);
 CK_KEY_TYPE p11_object_key_type(const struct p11_object *key);  /* CKK_RSA / CKK_EC */
