@@ -16,42 +16,16 @@ set -eu
 VCARD=${LLAVERO_VCARD:-$LLAVERO_BUILD/firmware-test/vcard/llavero-vcard}
 P11=${LLAVERO_PKCS11:-$LLAVERO_BUILD/pkcs11/llavero-pkcs11.so}
 PIN=123456
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
-
-p11() {
-    timeout 60 pkcs11-tool --module "$P11" "$@" > "$T/p11.out" 2>&1
-}
-
-sign() {
-    id=$1 mech=$2 in=$3 out=$4
-    shift 4
-    rm -f "$out"
-    p11 --login --pin "$PIN" --sign --id "$id" --mechanism "$mech" \
-        --input-file "$in" --output-file "$out" "$@" ||
-        { cat "$T/p11.out" >&2; fail "pkcs11-tool --sign --id $id -m $mech failed"; }
-    [ -s "$out" ] || fail "pkcs11-tool -m $mech wrote no signature"
-}
+# fail, ok and the pkcs11-tool helpers p11, p11_sign, p11_sign_inputs
+# (bounded by P11_TIMEOUT, 60 s by default) come from testlib.sh.
+. "$LLAVERO_HARNESS/testlib.sh"
 
 inner() {
     T=$WORK/inner
     mkdir -p "$T"
     # shellcheck disable=SC1091
     . "$FIXDIR/fixtures.env"
-    for s in 9a 9c 9d 9e; do
-        case $s in
-            9a) cer=$FIX_FISICA_CER ;;
-            9c) cer=$FIX_MORAL_CER ;;
-            9d) cer=$FIX_EC256_CERT_DER ;;
-            9e) cer=$FIX_EC384_CERT_DER ;;
-        esac
-        openssl x509 -inform DER -in "$cer" -pubkey -noout > "$T/$s.pub" ||
-            fail "cannot read the public key of $cer"
-    done
-    printf 'Solicitud de trámite 2024-0001: firma de prueba\n' > "$T/doc"
-    openssl dgst -sha256 -binary "$T/doc" > "$T/doc.sha256"
-    openssl dgst -sha384 -binary "$T/doc" > "$T/doc.sha384"
+    p11_sign_inputs
 
     # 1. Slots and token
     p11 -L || { cat "$T/p11.out" >&2; fail "pkcs11-tool -L failed"; }
@@ -79,25 +53,25 @@ inner() {
     # 3. RSA on 9A (ID 01) and 9C (ID 02, CKU_CONTEXT_SPECIFIC)
     for pair in 01:9a 02:9c; do
         id=${pair%%:*} s=${pair#*:}
-        sign "$id" RSA-PKCS "$T/doc.sha256" "$T/sig"
+        p11_sign "$id" RSA-PKCS "$T/doc.sha256" "$T/sig"
         openssl pkeyutl -verifyrecover -pubin -inkey "$T/$s.pub" -in "$T/sig" \
             -out "$T/rec" 2>/dev/null || fail "$s RSA-PKCS signature does not verify"
         cmp -s "$T/rec" "$T/doc.sha256" || fail "$s RSA-PKCS signature recovers other data"
         ok "$s RSA-PKCS: openssl recovers the signed bytes"
 
-        sign "$id" SHA256-RSA-PKCS "$T/doc" "$T/sig"
+        p11_sign "$id" SHA256-RSA-PKCS "$T/doc" "$T/sig"
         openssl dgst -sha256 -verify "$T/$s.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
             fail "$s SHA256-RSA-PKCS signature does not verify"
         ok "$s SHA256-RSA-PKCS verifies"
 
-        sign "$id" RSA-PKCS-PSS "$T/doc.sha256" "$T/sig" \
+        p11_sign "$id" RSA-PKCS-PSS "$T/doc.sha256" "$T/sig" \
             --hash-algorithm SHA256 --mgf MGF1-SHA256 --salt-len 32
         openssl pkeyutl -verify -pubin -inkey "$T/$s.pub" -in "$T/doc.sha256" -sigfile "$T/sig" \
             -pkeyopt digest:sha256 -pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:32 \
             -pkeyopt rsa_mgf1_md:sha256 >/dev/null || fail "$s RSA-PKCS-PSS signature does not verify"
         ok "$s RSA-PKCS-PSS verifies"
 
-        sign "$id" SHA256-RSA-PKCS-PSS "$T/doc" "$T/sig" --mgf MGF1-SHA256 --salt-len 32
+        p11_sign "$id" SHA256-RSA-PKCS-PSS "$T/doc" "$T/sig" --mgf MGF1-SHA256 --salt-len 32
         openssl dgst -sha256 -verify "$T/$s.pub" -signature "$T/sig" \
             -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 "$T/doc" >/dev/null ||
             fail "$s SHA256-RSA-PKCS-PSS signature does not verify"
@@ -105,19 +79,19 @@ inner() {
     done
 
     # 4. ECDSA on 9D (P-256, ID 03) and 9E (P-384, ID 04)
-    sign 03 ECDSA "$T/doc.sha256" "$T/sig" --signature-format openssl
+    p11_sign 03 ECDSA "$T/doc.sha256" "$T/sig" --signature-format openssl
     openssl pkeyutl -verify -pubin -inkey "$T/9d.pub" -in "$T/doc.sha256" -sigfile "$T/sig" >/dev/null ||
         fail "9d ECDSA signature does not verify"
-    sign 03 ECDSA-SHA256 "$T/doc" "$T/sig" --signature-format openssl
+    p11_sign 03 ECDSA-SHA256 "$T/doc" "$T/sig" --signature-format openssl
     openssl dgst -sha256 -verify "$T/9d.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
         fail "9d ECDSA-SHA256 signature does not verify"
-    sign 03 ECDSA "$T/doc.sha256" "$T/sig"
+    p11_sign 03 ECDSA "$T/doc.sha256" "$T/sig"
     [ "$(wc -c < "$T/sig")" -eq 64 ] || fail "9d raw ECDSA signature is not 64 bytes"
     ok "9d ECDSA and ECDSA-SHA256 (P-256) verify"
-    sign 04 ECDSA "$T/doc.sha384" "$T/sig" --signature-format openssl
+    p11_sign 04 ECDSA "$T/doc.sha384" "$T/sig" --signature-format openssl
     openssl pkeyutl -verify -pubin -inkey "$T/9e.pub" -in "$T/doc.sha384" -sigfile "$T/sig" >/dev/null ||
         fail "9e ECDSA signature does not verify"
-    sign 04 ECDSA-SHA384 "$T/doc" "$T/sig" --signature-format openssl
+    p11_sign 04 ECDSA-SHA384 "$T/doc" "$T/sig" --signature-format openssl
     openssl dgst -sha384 -verify "$T/9e.pub" -signature "$T/sig" "$T/doc" >/dev/null ||
         fail "9e ECDSA-SHA384 signature does not verify"
     ok "9e ECDSA and ECDSA-SHA384 (P-384) verify"
